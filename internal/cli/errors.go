@@ -1,0 +1,74 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/ferrymigrate/ferry/internal/job"
+	"github.com/ferrymigrate/ferry/internal/registrar"
+	"github.com/ferrymigrate/ferry/internal/store"
+)
+
+// Exit codes. Scripts depend on them; never renumber.
+const (
+	ExitOK          = 0
+	ExitFailure     = 1 // anything not listed below
+	ExitUsage       = 2 // bad flags or arguments
+	ExitDatabase    = 3 // the database cannot be opened or reached
+	ExitInput       = 4 // an input file is missing, unreadable or malformed
+	ExitRejects     = 5 // more rows rejected than --max-rejects allows
+	ExitBusy        = 6 // another ferry job holds the lock
+	ExitNeedsYes    = 7 // a destructive action was not confirmed
+	ExitNotFound    = 8 // the object asked for does not exist
+	ExitInterrupted = 130
+)
+
+// UsageError is a command-line mistake.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+// ErrNeedsYes is returned when a destructive action lacks confirmation.
+var ErrNeedsYes = errors.New("refusing a destructive action without confirmation: pass --yes")
+
+// ExitCode maps an error to the process exit status.
+func ExitCode(err error) int {
+	var usage *UsageError
+	var rejects *registrar.TooManyRejectsError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.Is(err, context.Canceled):
+		return ExitInterrupted
+	case errors.As(err, &usage):
+		return ExitUsage
+	case errors.As(err, &rejects):
+		return ExitRejects
+	case errors.Is(err, store.ErrUnavailable):
+		return ExitDatabase
+	case errors.Is(err, registrar.ErrInput):
+		return ExitInput
+	case errors.Is(err, job.ErrBusy):
+		return ExitBusy
+	case errors.Is(err, ErrNeedsYes):
+		return ExitNeedsYes
+	case errors.Is(err, job.ErrNotFound):
+		return ExitNotFound
+	}
+	return ExitFailure
+}
+
+// Message renders err as one line, with a hint where ferry knows one.
+func Message(err error) string {
+	msg := strings.ReplaceAll(err.Error(), "\n", " ")
+	switch ExitCode(err) {
+	case ExitInterrupted:
+		return "interrupted; run the same command again to resume from the last checkpoint"
+	case ExitDatabase:
+		return msg + " (check --db or FERRY_DATABASE_URL)"
+	case ExitUsage:
+		return msg + " (see ferry --help)"
+	}
+	return msg
+}

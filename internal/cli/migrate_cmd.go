@@ -1,0 +1,104 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ferrymigrate/ferry/internal/registrar"
+	"github.com/ferrymigrate/ferry/internal/synth"
+)
+
+// migrateResult is migrate's JSON: each step's result, then the analysis.
+type migrateResult struct {
+	Load     registrar.LoadResult     `json:"load"`
+	Transfer registrar.TransferResult `json:"transfer"`
+	Analysis registrar.Analysis       `json:"analysis"`
+	Changed  bool                     `json:"changed"`
+}
+
+func (a *app) migrateCmd() *cobra.Command {
+	f := &loadFlags{sep: '|'}
+	cmd := &cobra.Command{
+		Use:   "migrate --directory DIR [--manifest FILE] [--yes]",
+		Short: "Load, transfer and analyse in one run, without prompts",
+		Long: `Run the whole registrar migration: load the escrow files named by the
+manifest into the staging table, transfer them to Domains, invitations and
+DomainInformation, then print the table analysis. Every step is idempotent:
+a second run changes nothing and says so. No e-mail is sent.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.directory == "" && f.manifest == "" {
+				return &UsageError{Msg: "migrate needs --directory (and optionally --manifest)"}
+			}
+			files, err := f.source(nil).Resolve()
+			if err != nil {
+				return err
+			}
+			if err := files.RequireCore(); err != nil {
+				return err
+			}
+			var res migrateResult
+			if res.Load, err = a.runLoad(cmd, f, files); err != nil {
+				return err
+			}
+			s, err := a.service(cmd)
+			if err != nil {
+				return err
+			}
+			if res.Transfer, err = s.Transfer(cmd.Context(), registrar.TransferOptions{}); err != nil {
+				return err
+			}
+			if res.Analysis, err = registrar.Analyze(cmd.Context(), s.DB); err != nil {
+				return err
+			}
+			l, t := res.Load.Rows, res.Transfer
+			res.Changed = l.Created+l.Updated+res.Load.Reset+t.Domains.Created+t.Domains.Updated+t.Invitations.Created+
+				t.DomainInformation.Created+t.DomainInformation.Updated+t.Contacts.Created+t.Contacts.Updated > 0
+			return a.emit(res, func(w io.Writer) {
+				printLoad(w, res.Load, a.debug)
+				fmt.Fprintln(w)
+				printTransfer(w, res.Transfer)
+				fmt.Fprintln(w)
+				printAnalysis(w, res.Analysis)
+				if !res.Changed {
+					fmt.Fprintln(w, "\nmigrate: already up to date; nothing changed")
+				}
+			})
+		},
+	}
+	addLoadFlags(cmd, f)
+	return cmd
+}
+
+func (a *app) generateCmd() *cobra.Command {
+	var opts synth.Options
+	var out string
+	cmd := &cobra.Command{
+		Use:   "generate --domains N --out DIR",
+		Short: "Write a synthetic escrow export (for trials and benchmarks)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" {
+				return &UsageError{Msg: "generate needs --out DIR"}
+			}
+			if opts.Domains <= 0 {
+				return &UsageError{Msg: "generate needs --domains N with N > 0"}
+			}
+			sum, err := synth.Generate(cmd.Context(), out, opts)
+			if err != nil {
+				return err
+			}
+			return a.emit(sum, func(w io.Writer) {
+				fmt.Fprintf(w, "wrote %d domains, %d contacts, %d domain-contact rows, %d status rows, %d deliberately bad rows to %s\n",
+					sum.Domains, sum.Contacts, sum.DomainContacts, sum.Statuses, sum.BadRows, out)
+			})
+		},
+	}
+	cmd.Flags().IntVar(&opts.Domains, "domains", 0, "number of distinct domains")
+	cmd.Flags().StringVar(&out, "out", "", "directory to write the files and migrationFilepaths.json into")
+	cmd.Flags().Int64Var(&opts.Seed, "seed", 1, "data set seed; the same seed gives the same files")
+	cmd.Flags().Float64Var(&opts.BadRate, "bad-rate", synth.DefaultBadRate, "fraction of deliberately malformed rows")
+	return cmd
+}

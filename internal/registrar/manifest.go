@@ -1,0 +1,191 @@
+package registrar
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Manifest keys, as in the reference's migrationFilepaths.json.
+const (
+	KeyDomainContacts = "domain_contacts_filename"
+	KeyContacts       = "contacts_filename"
+	KeyStatuses       = "domain_statuses_filename"
+	KeyEscrow         = "domain_escrow_filename"
+	KeyAdditional     = "domain_additional_filename"
+	KeyDomainTypes    = "domain_adhoc_filename"
+	KeyOrganization   = "organization_adhoc_filename"
+	KeyAuthority      = "authority_adhoc_filename"
+	KeyAgency         = "agency_adhoc_filename"
+)
+
+// DefaultManifest is the manifest file name looked up in --directory.
+const DefaultManifest = "migrationFilepaths.json"
+
+// ManifestKeys lists every file key in load order: the three core files,
+// then the enrichment files.
+var ManifestKeys = []string{KeyDomainContacts, KeyContacts, KeyStatuses, KeyEscrow, KeyAdditional, KeyDomainTypes, KeyOrganization, KeyAuthority, KeyAgency}
+
+// coreKeys are required for the load; the rest only enrich it (decision 12).
+var coreKeys = []string{KeyDomainContacts, KeyContacts, KeyStatuses}
+
+// Files maps manifest keys to resolved paths. A missing key means the file
+// is not part of this run.
+type Files map[string]string
+
+// FileSource says where the file names come from. Flags always win over the
+// manifest, its directory key included (decision 12).
+type FileSource struct {
+	Directory string            // --directory; "" = the manifest's, or "."
+	Manifest  string            // --manifest; "" = none, unless Directory holds the default
+	Override  map[string]string // per-key names or paths from the command line
+}
+
+// Resolve reads the manifest, applies the overrides and turns every name
+// into a path. A name containing a path separator is used as given; a bare
+// name is looked up in the directory, as the reference does.
+func (src FileSource) Resolve() (Files, error) {
+	names := map[string]string{}
+	dir := src.Directory
+	manifestPath := src.Manifest
+	if manifestPath == "" && src.Directory != "" {
+		if p := filepath.Join(src.Directory, DefaultManifest); fileExists(p) {
+			manifestPath = p
+		}
+	} else if manifestPath != "" && !strings.ContainsRune(manifestPath, filepath.Separator) && src.Directory != "" {
+		manifestPath = filepath.Join(src.Directory, manifestPath)
+	}
+	if manifestPath != "" {
+		m, err := readManifest(manifestPath)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range m {
+			if k == "directory" {
+				if dir == "" && v != "" {
+					// A relative directory key is taken from the manifest's own
+					// folder, so a manifest travels with its files.
+					if !filepath.IsAbs(v) {
+						v = filepath.Join(filepath.Dir(manifestPath), v)
+					}
+					dir = v
+				}
+				continue
+			}
+			names[k] = v
+		}
+	}
+	for k, v := range src.Override {
+		if v != "" {
+			names[k] = v
+		}
+	}
+	if dir == "" {
+		dir = "."
+	}
+	files := Files{}
+	for k, v := range names {
+		if v == "" {
+			continue
+		}
+		if strings.ContainsRune(v, filepath.Separator) || v == "-" {
+			files[k] = v
+		} else {
+			files[k] = filepath.Join(dir, v)
+		}
+	}
+	return files, nil
+}
+
+func readManifest(path string) (map[string]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, inputErr("manifest %s: %v", path, unwrapPathErr(err))
+	}
+	var raw map[string]any
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return nil, inputErr("manifest %s is not a JSON object: %v", path, err)
+	}
+	known := map[string]bool{"directory": true}
+	for _, k := range ManifestKeys {
+		known[k] = true
+	}
+	out := map[string]string{}
+	for k, v := range raw {
+		s, ok := v.(string)
+		if !ok {
+			return nil, inputErr("manifest %s: key %q must be a string", path, k)
+		}
+		if !known[k] {
+			return nil, inputErr("manifest %s: unknown key %q", path, k)
+		}
+		out[k] = s
+	}
+	return out, nil
+}
+
+// RequireCore checks that the three core files are named and exist, and that
+// every named enrichment file exists, before anything is read.
+func (f Files) RequireCore() error {
+	for _, k := range coreKeys {
+		if f[k] == "" {
+			return inputErr("no %s file given (positional argument or manifest key %q)", describeKey(k), k)
+		}
+	}
+	return f.checkExist()
+}
+
+func (f Files) checkExist() error {
+	for _, k := range ManifestKeys {
+		p := f[k]
+		if p == "" || p == "-" {
+			continue
+		}
+		st, err := os.Stat(p)
+		if err != nil {
+			return inputErr("%s file %s: %v", describeKey(k), p, unwrapPathErr(err))
+		}
+		if st.IsDir() {
+			return inputErr("%s file %s is a directory", describeKey(k), p)
+		}
+	}
+	return nil
+}
+
+func describeKey(k string) string {
+	switch k {
+	case KeyDomainContacts:
+		return "domain contacts"
+	case KeyContacts:
+		return "contacts"
+	case KeyStatuses:
+		return "domain statuses"
+	case KeyEscrow:
+		return "escrow domains"
+	case KeyAdditional:
+		return "domain additional data"
+	case KeyDomainTypes:
+		return "domain types"
+	case KeyOrganization:
+		return "organization"
+	case KeyAuthority:
+		return "authority"
+	case KeyAgency:
+		return "agency"
+	}
+	return k
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir()
+}
+
+// unwrapPathErr drops the path os errors repeat, since messages name it.
+func unwrapPathErr(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}

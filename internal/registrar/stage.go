@@ -1,0 +1,286 @@
+package registrar
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/ferrymigrate/ferry/internal/job"
+	"github.com/ferrymigrate/ferry/internal/store"
+)
+
+// The staging build is a handful of set-based statements over the scratch
+// tables. Temporary tables hold the intermediate sets so each statement
+// stays simple and both engines plan it well.
+
+// recognisedStatuses are the EPP statuses with a defined mapping (section
+// 4.1); anything else is an outlier (decision 1).
+const recognisedStatuses = `('hold','serverhold','clienthold','created','ok','unknown')`
+
+// lastPerKey selects, per key, the row read last: in the reference the
+// header files become maps, so a repeated id means the last row wins.
+func lastPerKey(table, key, cols string) string {
+	return `(SELECT ` + cols + ` FROM (SELECT ` + cols + `, row_number() OVER (PARTITION BY ` + key + ` ORDER BY line DESC) AS rn
+		FROM ` + table + ` WHERE job_id = @job) ranked WHERE rn = 1)`
+}
+
+// bindJob turns each @job into a placeholder bound to the job id, keeping
+// the other arguments in their textual order.
+func bindJob(q string, jobID int64, args []any) (string, []any) {
+	var b strings.Builder
+	all := make([]any, 0, len(args)+4)
+	next := 0
+	for i := 0; i < len(q); i++ {
+		switch {
+		case strings.HasPrefix(q[i:], "@job"):
+			b.WriteByte('?')
+			all = append(all, jobID)
+			i += len("@job") - 1
+		case q[i] == '?':
+			b.WriteByte('?')
+			if next < len(args) {
+				all = append(all, args[next])
+				next++
+			}
+		default:
+			b.WriteByte(q[i])
+		}
+	}
+	return b.String(), all
+}
+
+// execJob runs a statement with @job standing for the job id.
+func execJob(ctx context.Context, tx *store.Tx, jobID int64, q string, args ...any) (int64, error) {
+	q, all := bindJob(q, jobID, args)
+	return tx.Exec(ctx, q, all...)
+}
+
+func tempTable(ctx context.Context, tx *store.Tx, jobID int64, name, query string, args []any, indexCols ...string) error {
+	if _, err := tx.Exec(ctx, `DROP TABLE IF EXISTS `+name); err != nil {
+		return err
+	}
+	if _, err := execJob(ctx, tx, jobID, `CREATE TEMP TABLE `+name+` AS `+query, args...); err != nil {
+		return fmt.Errorf("building %s: %w", name, err)
+	}
+	if tx.Dialect() == store.SQLite {
+		// SQLite has no hash join; an index turns the later joins from
+		// quadratic scans into lookups.
+		for i, c := range indexCols {
+			if _, err := tx.Exec(ctx, `CREATE INDEX `+name+`_i`+string(rune('0'+i))+` ON `+name+` (`+c+`)`); err != nil {
+				return err
+			}
+		}
+	} else {
+		if _, err := tx.Exec(ctx, `ANALYZE `+name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func dropTemps(ctx context.Context, tx *store.Tx, names ...string) error {
+	for _, n := range names {
+		if _, err := tx.Exec(ctx, `DROP TABLE IF EXISTS `+n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Service) applyStaging(ctx context.Context, tx *store.Tx, run *job.Run, files Files, res *LoadResult) error {
+	d := tx.Dialect()
+	id := run.Job.ID
+	if d == store.SQLite {
+		for _, ix := range []string{
+			`CREATE INDEX IF NOT EXISTS load_contact_i ON load_contact (job_id, contact_id)`,
+			`CREATE INDEX IF NOT EXISTS load_domain_status_i ON load_domain_status (job_id, domain_name)`,
+		} {
+			if _, err := tx.Exec(ctx, ix); err != nil {
+				return err
+			}
+		}
+	}
+	// Contacts: id → e-mail, last row wins.
+	if err := tempTable(ctx, tx, id, "ferry_contact", `SELECT * FROM `+lastPerKey("load_contact", "contact_id", "contact_id, email")+` c`, nil, "contact_id"); err != nil {
+		return err
+	}
+	// Statuses: every raw status kept, the state derived by precedence (decision 1).
+	if err := tempTable(ctx, tx, id, "ferry_status", `SELECT domain_name, `+d.StringAgg("status")+` AS statuses,
+		CASE WHEN max(CASE WHEN status IN ('hold','serverhold','clienthold') THEN 1 ELSE 0 END) = 1 THEN 'on hold'
+		     WHEN min(CASE WHEN status = 'unknown' THEN 1 ELSE 0 END) = 1 THEN 'unknown'
+		     ELSE 'ready' END AS state
+		FROM load_domain_status WHERE job_id = @job GROUP BY domain_name`, nil, "domain_name"); err != nil {
+		return err
+	}
+	// One staging row per distinct (domain, e-mail); roles and contact ids kept for audit.
+	if err := tempTable(ctx, tx, id, "ferry_pair", `SELECT dc.domain_name, COALESCE(c.email, '') AS username,
+		COALESCE(`+d.StringAgg("NULLIF(dc.role, '')")+`, '') AS roles,
+		`+d.StringAgg("dc.contact_id")+` AS contact_ids, count(*) AS nrows
+		FROM load_domain_contact dc LEFT JOIN ferry_contact c ON c.contact_id = dc.contact_id
+		WHERE dc.job_id = @job
+		GROUP BY dc.domain_name, COALESCE(c.email, '')`, nil, "domain_name, username"); err != nil {
+		return err
+	}
+	enrich := files[KeyEscrow] != "" || files[KeyAdditional] != ""
+	res.Enriched = enrich
+	enrichCols := `NULL AS generic_org_type, NULL AS federal_type, NULL AS organization_name, NULL AS federal_agency,
+		NULL AS first_name, NULL AS middle_name, NULL AS last_name, NULL AS email, NULL AS phone,
+		` + d.Date("NULL") + ` AS epp_creation_date, ` + d.Date("NULL") + ` AS epp_expiration_date`
+	enrichJoin := ``
+	if enrich {
+		if err := tempTable(ctx, tx, id, "ferry_enrich", `SELECT dn.domain_name,
+			CASE WHEN t.active THEN NULLIF(t.org_type, '') END AS generic_org_type,
+			CASE WHEN t.active THEN NULLIF(t.federal_type, '') END AS federal_type,
+			NULLIF(o.name, '') AS organization_name,
+			CASE WHEN ag.active THEN NULLIF(ag.name, '') END AS federal_agency,
+			au.first_name, au.middle_name, au.last_name, au.email, au.phone,
+			e.created AS epp_creation_date, e.expires AS epp_expiration_date,
+			a.domain_name AS has_additional, e.domain_name AS has_escrow,
+			t.type_id AS type_found, t.active AS type_active, ag.active AS agency_active, ag.federal AS agency_federal,
+			ag.name AS agency_name
+			FROM (SELECT DISTINCT domain_name FROM ferry_pair) dn
+			LEFT JOIN `+lastPerKey("load_additional", "domain_name", "domain_name, domain_type_id, authority_id, org_id")+` a ON a.domain_name = dn.domain_name
+			LEFT JOIN `+lastPerKey("load_domain_type", "type_id", "type_id, org_type, federal_type, active")+` t ON t.type_id = a.domain_type_id
+			LEFT JOIN `+lastPerKey("load_organization", "org_id", "org_id, name")+` o ON o.org_id = a.org_id
+			LEFT JOIN `+lastPerKey("load_authority", "authority_id", "authority_id, first_name, middle_name, last_name, email, phone, agency_id")+` au ON au.authority_id = a.authority_id
+			LEFT JOIN `+lastPerKey("load_agency", "agency_id", "agency_id, name, active, federal")+` ag ON ag.agency_id = au.agency_id
+			LEFT JOIN `+lastPerKey("load_escrow_domain", "domain_name", "domain_name, created, expires")+` e ON e.domain_name = dn.domain_name`,
+			nil, "domain_name"); err != nil {
+			return err
+		}
+		enrichCols = `en.generic_org_type, en.federal_type, en.organization_name, en.federal_agency,
+			en.first_name, en.middle_name, en.last_name, en.email, en.phone,
+			` + d.Date("en.epp_creation_date") + ` AS epp_creation_date, ` + d.Date("en.epp_expiration_date") + ` AS epp_expiration_date`
+		enrichJoin = `LEFT JOIN ferry_enrich en ON en.domain_name = p.domain_name`
+	}
+	if err := tempTable(ctx, tx, id, "ferry_stage", `SELECT p.domain_name, p.username, p.roles, p.nrows,
+		COALESCE(st.state, 'ready') AS status, COALESCE(st.statuses, '') AS epp_statuses, `+enrichCols+`
+		FROM ferry_pair p LEFT JOIN ferry_status st ON st.domain_name = p.domain_name `+enrichJoin,
+		nil, "domain_name, username"); err != nil {
+		return err
+	}
+
+	var pairs, rows int64
+	if err := tx.QueryRow(ctx, `SELECT count(*), COALESCE(sum(nrows), 0) FROM ferry_stage`).Scan(&pairs, &rows); err != nil {
+		return err
+	}
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM ferry_stage s JOIN transition_domain t
+		ON t.domain_name = s.domain_name AND t.username = s.username WHERE t.processed`).Scan(&res.Processed); err != nil {
+		return err
+	}
+	now := nowUTC()
+	// Enrichment values only ever fill or replace with a value: a load
+	// without the enrichment files keeps what an earlier load found.
+	keep := func(c string) string { return `COALESCE(s.` + c + `, t.` + c + `)` }
+	enrichSet := []string{"generic_org_type", "federal_type", "organization_name", "federal_agency",
+		"first_name", "middle_name", "last_name", "email", "phone", "epp_creation_date", "epp_expiration_date"}
+	var set, differs []string
+	for _, c := range enrichSet {
+		set = append(set, c+` = `+keep(c))
+		differs = append(differs, `t.`+c+` IS DISTINCT FROM `+keep(c))
+	}
+	updated, err := execJob(ctx, tx, id, `UPDATE transition_domain AS t SET
+		status = s.status, epp_statuses = s.epp_statuses, contact_roles = s.roles,
+		`+strings.Join(set, ", ")+`, job_id = @job, updated_at = ?
+		FROM ferry_stage AS s
+		WHERE t.domain_name = s.domain_name AND t.username = s.username AND NOT t.processed
+		AND (t.status <> s.status OR t.epp_statuses <> s.epp_statuses OR t.contact_roles <> s.roles OR
+		`+strings.Join(differs, " OR ")+`)`, now)
+	if err != nil {
+		return err
+	}
+	created, err := execJob(ctx, tx, id, `INSERT INTO transition_domain (username, domain_name, status, epp_statuses, contact_roles,
+		email_sent, processed, `+strings.Join(enrichSet, ", ")+`, job_id, created_at, updated_at)
+		SELECT s.username, s.domain_name, s.status, s.epp_statuses, s.roles, false, false, s.`+strings.Join(enrichSet, ", s.")+`, @job, ?, ?
+		FROM ferry_stage s
+		WHERE NOT EXISTS (SELECT 1 FROM transition_domain t WHERE t.domain_name = s.domain_name AND t.username = s.username)`, now, now)
+	if err != nil {
+		return err
+	}
+	var dcRejected int64
+	for _, f := range res.Files {
+		if f.Key == KeyDomainContacts {
+			dcRejected = f.Rejected
+		}
+	}
+	res.Duplicates = rows - pairs
+	res.Unchanged = pairs - created - updated - res.Processed
+	res.Rows = Counts{Read: rows + dcRejected, Created: created, Updated: updated,
+		Skipped: res.Duplicates + res.Unchanged + res.Processed, Rejected: dcRejected}
+
+	if files[KeyAgency] != "" {
+		if res.Agencies, err = upsertAgencies(ctx, tx, id); err != nil {
+			return err
+		}
+	}
+	if err := s.stageFindings(ctx, tx, id, enrich); err != nil {
+		return err
+	}
+	return dropTemps(ctx, tx, "ferry_contact", "ferry_status", "ferry_pair", "ferry_enrich", "ferry_stage")
+}
+
+// upsertAgencies keeps the agency file so the transfer can match agency
+// names against it (decision 7).
+func upsertAgencies(ctx context.Context, tx *store.Tx, id int64) (int64, error) {
+	src := `(SELECT name, active, federal FROM (SELECT name, active, federal,
+		row_number() OVER (PARTITION BY lower(name) ORDER BY line DESC) AS rn FROM load_agency WHERE job_id = @job AND name <> '') x WHERE rn = 1)`
+	n, err := execJob(ctx, tx, id, `UPDATE federal_agency SET active = a.active, federal = a.federal
+		FROM `+src+` a WHERE lower(federal_agency.name) = lower(a.name)
+		AND (federal_agency.active <> a.active OR federal_agency.federal <> a.federal)`)
+	if err != nil {
+		return 0, err
+	}
+	m, err := execJob(ctx, tx, id, `INSERT INTO federal_agency (name, active, federal)
+		SELECT a.name, a.active, a.federal FROM `+src+` a
+		WHERE NOT EXISTS (SELECT 1 FROM federal_agency f WHERE lower(f.name) = lower(a.name))`)
+	return n + m, err
+}
+
+// stageFindings records what the load noticed, per domain, without refusing it.
+func (s *Service) stageFindings(ctx context.Context, tx *store.Tx, id int64, enrich bool) error {
+	qs := []string{
+		// Decision 2: a contact without an e-mail keeps its row and is reported.
+		`SELECT DISTINCT @job, 'contact_missing', dc.domain_name, dc.contact_id FROM load_domain_contact dc
+			LEFT JOIN ferry_contact c ON c.contact_id = dc.contact_id WHERE dc.job_id = @job AND c.contact_id IS NULL`,
+		`SELECT DISTINCT @job, 'contact_without_email', dc.domain_name, dc.contact_id FROM load_domain_contact dc
+			JOIN ferry_contact c ON c.contact_id = dc.contact_id WHERE dc.job_id = @job AND c.email = ''`,
+		`SELECT @job, 'duplicate_contact', domain_name, contact_ids FROM ferry_pair WHERE nrows > 1`,
+		// Decision 1: unrecognised statuses are reported, never dropped.
+		`SELECT DISTINCT @job, 'outlier_status', domain_name, status FROM load_domain_status
+			WHERE job_id = @job AND status NOT IN ` + recognisedStatuses,
+		`SELECT DISTINCT @job, 'domain_without_status', p.domain_name, '' FROM ferry_pair p
+			LEFT JOIN ferry_status st ON st.domain_name = p.domain_name WHERE st.domain_name IS NULL`,
+	}
+	if enrich {
+		qs = append(qs,
+			`SELECT @job, 'missing_additional_data', domain_name, '' FROM ferry_enrich WHERE has_additional IS NULL`,
+			`SELECT @job, 'missing_escrow_dates', domain_name, '' FROM ferry_enrich WHERE has_escrow IS NULL`,
+			`SELECT @job, 'inactive_domain_type', domain_name, type_found FROM ferry_enrich WHERE type_found IS NOT NULL AND NOT type_active`,
+			`SELECT @job, 'inactive_agency', domain_name, agency_name FROM ferry_enrich WHERE agency_active IS NOT NULL AND NOT agency_active`,
+			`SELECT @job, 'non_federal_agency', domain_name, agency_name FROM ferry_enrich WHERE agency_active AND NOT agency_federal`,
+		)
+	}
+	for _, q := range qs {
+		if _, err := execJob(ctx, tx, id, `INSERT INTO ferry_finding (job_id, kind, subject, detail) `+q); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loadReport summarises a job's findings: counts and the first samples.
+func loadReport(ctx context.Context, q store.Querier, jobID int64) (Report, error) {
+	counts, err := job.FindingCounts(ctx, q, jobID)
+	if err != nil {
+		return nil, err
+	}
+	rep := Report{}
+	for kind, n := range counts {
+		samples, err := job.Findings(ctx, q, jobID, kind, reportSamples)
+		if err != nil {
+			return nil, err
+		}
+		rep[kind] = ReportItem{Count: n, Samples: samples}
+	}
+	return rep, nil
+}

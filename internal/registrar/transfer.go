@@ -1,0 +1,382 @@
+package registrar
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/ferrymigrate/ferry/internal/job"
+	"github.com/ferrymigrate/ferry/internal/store"
+)
+
+// TransferOptions configures Transfer.
+type TransferOptions struct {
+	// Limit transfers at most this many domains (with all their staging rows); 0 = all.
+	Limit int64
+	// DryRun does all the work in a transaction that is rolled back.
+	DryRun bool
+	// BatchSize is the number of domains per transaction; 0 = default.
+	BatchSize int
+}
+
+// DefaultTransferBatch is the number of domains one transfer transaction
+// carries: large enough for set-based SQL to pay off, small enough that a
+// checkpoint is never far behind.
+const DefaultTransferBatch = 50_000
+
+// TransferResult is the outcome of Transfer.
+type TransferResult struct {
+	JobID             int64        `json:"jobId"`
+	Resumed           bool         `json:"resumed"`
+	DryRun            bool         `json:"dryRun"`
+	Domains           DomainCounts `json:"domains"`
+	Invitations       InviteCounts `json:"invitations"`
+	DomainInformation ObjectCounts `json:"domainInformation"`
+	Contacts          ObjectCounts `json:"contacts"`
+	StagingProcessed  int64        `json:"stagingRowsProcessed"`
+	Report            Report       `json:"report"`
+	checkpointDomain  string
+}
+
+// DomainCounts counts domains by outcome. Skipped domains could not take the
+// staged state; their staging rows stay unprocessed for a later run.
+type DomainCounts struct {
+	Created   int64 `json:"created"`
+	Updated   int64 `json:"updated"`
+	Unchanged int64 `json:"unchanged"`
+	Skipped   int64 `json:"skipped"`
+}
+
+// InviteCounts counts invitations.
+type InviteCounts struct {
+	Created  int64 `json:"created"`
+	Existing int64 `json:"existing"`
+}
+
+// ObjectCounts counts created and updated objects.
+type ObjectCounts struct {
+	Created   int64 `json:"created"`
+	Updated   int64 `json:"updated"`
+	Unchanged int64 `json:"unchanged"`
+}
+
+type transferCheckpoint struct {
+	LastDomain string          `json:"lastDomain"`
+	Result     *TransferResult `json:"result"`
+}
+
+// Transfer turns unprocessed staging rows into Domains, DomainInvitations,
+// senior-official Contacts and DomainInformation, batch by batch, and marks
+// the rows processed. Rerunning it finds nothing left and changes nothing.
+func (s *Service) Transfer(ctx context.Context, opts TransferOptions) (res TransferResult, err error) {
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = DefaultTransferBatch
+	}
+	run, err := job.Start(ctx, s.DB, job.Spec{
+		Kind: "registrar.transfer", Group: jobGroup, Resumable: !opts.DryRun, DryRun: opts.DryRun,
+		Args: map[string]any{"limit": opts.Limit, "dryRun": opts.DryRun},
+	})
+	if err != nil {
+		return res, err
+	}
+	defer func() {
+		if ferr := run.Finish(ctx, res, err); ferr != nil && err == nil {
+			err = ferr
+		}
+	}()
+	res.JobID, res.Resumed, res.DryRun = run.Job.ID, run.Resumed, opts.DryRun
+	var cp transferCheckpoint
+	if err := run.LoadCheckpoint(&cp); err != nil {
+		return res, err
+	}
+	if cp.Result != nil {
+		res = *cp.Result
+		res.JobID, res.Resumed, res.DryRun = run.Job.ID, true, false
+	}
+	res.checkpointDomain = cp.LastDomain
+
+	var total int64
+	if err := s.DB.QueryRow(ctx, `SELECT count(DISTINCT domain_name) FROM transition_domain WHERE NOT processed AND domain_name > ?`, cp.LastDomain).Scan(&total); err != nil {
+		return res, err
+	}
+	if opts.Limit > 0 && total > opts.Limit {
+		total = opts.Limit
+	}
+	tracker := s.Progress.Phase("transfer domains", total)
+	defer tracker.Done()
+	var done int64
+	batch := func(ctx context.Context, tx *store.Tx) (bool, error) {
+		size := int64(opts.BatchSize)
+		if opts.Limit > 0 && opts.Limit-done < size {
+			size = opts.Limit - done
+		}
+		if size <= 0 {
+			return false, nil
+		}
+		n, err := s.transferBatch(ctx, tx, run.Job.ID, size, &res)
+		if err != nil || n == 0 {
+			return false, err
+		}
+		done += n
+		tracker.Update(done, done)
+		if !opts.DryRun {
+			cp.LastDomain, cp.Result = res.checkpointDomain, &res
+			if err := run.Checkpoint(ctx, tx, "transfer", cp, nil); err != nil {
+				return false, err
+			}
+		}
+		return true, nil
+	}
+	if opts.DryRun {
+		tx, err := s.DB.Begin(ctx)
+		if err != nil {
+			return res, err
+		}
+		// Everything a dry run did is rolled back, its findings included;
+		// they are reported from inside the transaction first.
+		defer tx.Rollback()
+		for more := true; more; {
+			if more, err = batch(ctx, tx); err != nil {
+				return res, err
+			}
+		}
+		res.Report, err = loadReport(ctx, tx, run.Job.ID)
+		return res, err
+	}
+	for more := true; more; {
+		err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+			var err error
+			more, err = batch(ctx, tx)
+			return err
+		})
+		if err != nil {
+			return res, err
+		}
+	}
+	res.Report, err = loadReport(ctx, s.DB, run.Job.ID)
+	return res, err
+}
+
+// orgTypeSQL maps the staging organisation type to DomainInformation's
+// (section 4.2: exact, case-sensitive; anything else stays unset).
+const orgTypeSQL = `CASE x.generic_org_type WHEN 'Federal' THEN 'federal' WHEN 'Interstate' THEN 'interstate'
+	WHEN 'State' THEN 'state_or_territory' WHEN 'Tribal' THEN 'tribal' WHEN 'County' THEN 'county'
+	WHEN 'City' THEN 'city' WHEN 'Independent Intrastate' THEN 'special_district' END`
+
+const federalTypeSQL = `CASE x.federal_type WHEN 'Executive' THEN 'executive' WHEN 'Judicial' THEN 'judicial'
+	WHEN 'Legislative' THEN 'legislative' END`
+
+// transferBatch moves up to size domains and returns how many it took.
+func (s *Service) transferBatch(ctx context.Context, tx *store.Tx, jobID, size int64, res *TransferResult) (int64, error) {
+	d := tx.Dialect()
+	now := nowUTC()
+	// The staging rows of one domain share its status and enrichment; max()
+	// picks the non-empty value if rows from different loads disagree.
+	// A domain the registrar already has keeps its state when the staged
+	// status is "unknown" (decision 5); a domain in a state the hold
+	// transitions cannot leave (dns needed, deleted) is skipped and its rows
+	// stay unprocessed, as in the reference.
+	err := tempTable(ctx, tx, jobID, "ferry_xfer", `SELECT b.*, dm.id AS domain_id, dm.state AS old_state,
+		dm.expiration_date AS old_exp, dm.registry_created_at AS old_created,
+		CASE WHEN dm.id IS NULL THEN 'create'
+		     WHEN b.status = dm.state THEN 'keep'
+		     WHEN b.status = 'unknown' THEN 'keep_unknown'
+		     WHEN dm.state IN ('ready', 'on hold', 'unknown') THEN 'transition'
+		     ELSE 'blocked' END AS action
+		FROM (SELECT domain_name, max(status) AS status, max(epp_expiration_date) AS exp, max(epp_creation_date) AS created,
+			max(organization_name) AS organization_name, max(generic_org_type) AS generic_org_type,
+			max(federal_type) AS federal_type, max(federal_agency) AS federal_agency,
+			max(first_name) AS first_name, max(middle_name) AS middle_name, max(last_name) AS last_name,
+			max(email) AS email, max(phone) AS phone
+			FROM transition_domain WHERE NOT processed AND domain_name > ?
+			GROUP BY domain_name ORDER BY domain_name LIMIT ?) b
+		LEFT JOIN domain dm ON dm.name = b.domain_name`, []any{res.checkpointDomain, size}, "domain_name", "domain_id")
+	if err != nil {
+		return 0, fmt.Errorf("selecting batch: %w", err)
+	}
+	var n int64
+	var last sql.NullString
+	if err := tx.QueryRow(ctx, `SELECT count(*), max(domain_name) FROM ferry_xfer`).Scan(&n, &last); err != nil {
+		return 0, fmt.Errorf("transfer step %d: %w", 200, err)
+	}
+	if n == 0 {
+		return 0, dropTemps(ctx, tx, "ferry_xfer")
+	}
+	res.checkpointDomain = last.String
+
+	// Domains. The new values are computed once, in SQL, and compared with
+	// the old ones so that "updated" counts only real changes.
+	newState := `CASE WHEN action = 'transition' THEN status ELSE old_state END`
+	changed := `action IN ('keep', 'keep_unknown', 'transition') AND (` + newState + ` <> old_state
+		OR COALESCE(exp, old_exp) IS DISTINCT FROM old_exp OR COALESCE(created, old_created) IS DISTINCT FROM old_created)`
+	if _, err := execJob(ctx, tx, jobID, `INSERT INTO ferry_journal (job_id, entity, entity_key, action, before, after, at)
+		SELECT @job, 'domain', domain_name, 'update',
+		`+d.JSONObject("state", "old_state", "expirationDate", "old_exp", "registryCreatedAt", "old_created")+`,
+		`+d.JSONObject("state", newState, "expirationDate", "COALESCE(exp, old_exp)", "registryCreatedAt", "COALESCE(created, old_created)")+`, ?
+		FROM ferry_xfer WHERE `+changed, now); err != nil {
+		return 0, fmt.Errorf("transfer step %d: %w", 217, err)
+	}
+	updated, err := tx.Exec(ctx, `UPDATE domain SET state = CASE WHEN x.action = 'transition' THEN x.status ELSE x.old_state END,
+		expiration_date = COALESCE(x.exp, x.old_exp), registry_created_at = COALESCE(x.created, x.old_created), updated_at = ?
+		FROM ferry_xfer x WHERE domain.id = x.domain_id AND x.action IN ('keep', 'keep_unknown', 'transition')
+		AND (CASE WHEN x.action = 'transition' THEN x.status ELSE x.old_state END <> x.old_state
+		  OR COALESCE(x.exp, x.old_exp) IS DISTINCT FROM x.old_exp OR COALESCE(x.created, x.old_created) IS DISTINCT FROM x.old_created)`, now)
+	if err != nil {
+		return 0, fmt.Errorf("transfer step %d: %w", 225, err)
+	}
+	created, err := execJob(ctx, tx, jobID, `INSERT INTO domain (name, state, expiration_date, registry_created_at, job_id, created_at, updated_at)
+		SELECT domain_name, status, exp, created, @job, ?, ? FROM ferry_xfer WHERE action = 'create'`, now, now)
+	if err != nil {
+		return 0, fmt.Errorf("transfer step %d: %w", 230, err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE ferry_xfer SET domain_id = (SELECT id FROM domain WHERE domain.name = ferry_xfer.domain_name)
+		WHERE action = 'create'`); err != nil {
+		return 0, fmt.Errorf("transfer step %d: %w", 234, err)
+	}
+	var blocked int64
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM ferry_xfer WHERE action = 'blocked'`).Scan(&blocked); err != nil {
+		return 0, fmt.Errorf("transfer step %d: %w", 238, err)
+	}
+	res.Domains.Created += created
+	res.Domains.Updated += updated
+	res.Domains.Skipped += blocked
+	res.Domains.Unchanged += n - created - updated - blocked
+
+	// Invitations: one per lowercased e-mail and domain, existing domains included.
+	var pairs int64
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM (SELECT DISTINCT lower(t.username) AS e, x.domain_id FROM transition_domain t
+		JOIN ferry_xfer x ON x.domain_name = t.domain_name
+		WHERE NOT t.processed AND t.username <> '' AND x.action <> 'blocked') p`).Scan(&pairs); err != nil {
+		return 0, fmt.Errorf("transfer step %d: %w", 250, err)
+	}
+	invited, err := execJob(ctx, tx, jobID, `INSERT INTO domain_invitation (email, domain_id, status, job_id, created_at, updated_at)
+		SELECT DISTINCT lower(t.username), x.domain_id, 'invited', @job, ?, ? FROM transition_domain t
+		JOIN ferry_xfer x ON x.domain_name = t.domain_name
+		WHERE NOT t.processed AND t.username <> '' AND x.action <> 'blocked'
+		AND NOT EXISTS (SELECT 1 FROM domain_invitation i WHERE i.email = lower(t.username) AND i.domain_id = x.domain_id)`, now, now)
+	if err != nil {
+		return 0, fmt.Errorf("transfer step %d: %w", 258, err)
+	}
+	res.Invitations.Created += invited
+	res.Invitations.Existing += pairs - invited
+
+	if err := s.transferInformation(ctx, tx, jobID, res); err != nil {
+		return 0, fmt.Errorf("transfer step %d: %w", 264, err)
+	}
+
+	if _, err := execJob(ctx, tx, jobID, `INSERT INTO ferry_finding (job_id, kind, subject, detail)
+		SELECT @job, CASE action WHEN 'blocked' THEN 'transition_not_allowed' ELSE 'unknown_status_kept' END,
+		domain_name, old_state || ' -> ' || status FROM ferry_xfer WHERE action IN ('blocked', 'keep_unknown')`); err != nil {
+		return 0, fmt.Errorf("transfer step %d: %w", 270, err)
+	}
+	if _, err := execJob(ctx, tx, jobID, `INSERT INTO ferry_finding (job_id, kind, subject, detail)
+		SELECT @job, 'domain_without_invitation', x.domain_name, '' FROM ferry_xfer x
+		WHERE x.action <> 'blocked' AND NOT EXISTS (SELECT 1 FROM domain_invitation i WHERE i.domain_id = x.domain_id)`); err != nil {
+		return 0, fmt.Errorf("transfer step %d: %w", 275, err)
+	}
+	processed, err := tx.Exec(ctx, `UPDATE transition_domain SET processed = true, updated_at = ?
+		WHERE NOT processed AND domain_name IN (SELECT domain_name FROM ferry_xfer WHERE action <> 'blocked')`, now)
+	if err != nil {
+		return 0, fmt.Errorf("transfer step %d: %w", 280, err)
+	}
+	res.StagingProcessed += processed
+	return n, dropTemps(ctx, tx, "ferry_xfer", "ferry_so", "ferry_info")
+}
+
+// transferInformation creates or fills each domain's senior-official
+// Contact and DomainInformation. Existing values are never overwritten, and
+// never with a blank (decision 6).
+func (s *Service) transferInformation(ctx context.Context, tx *store.Tx, jobID int64, res *TransferResult) error {
+	d := tx.Dialect()
+	now := nowUTC()
+	if _, err := tx.Exec(ctx, `INSERT INTO registrar_user (username, email, created_at)
+		SELECT ?, '', ? WHERE NOT EXISTS (SELECT 1 FROM registrar_user WHERE username = ?)`, systemUsername, now, systemUsername); err != nil {
+		return fmt.Errorf("transfer step %d: %w", 294, err)
+	}
+	var systemID int64
+	if err := tx.QueryRow(ctx, `SELECT id FROM registrar_user WHERE username = ?`, systemUsername).Scan(&systemID); err != nil {
+		return fmt.Errorf("transfer step %d: %w", 298, err)
+	}
+
+	// Contacts are matched by e-mail, as in the reference; a senior official
+	// without one gets a contact of its own domain.
+	soKey := `CASE WHEN COALESCE(email, '') <> '' THEN lower(email) ELSE 'domain:' || domain_name END`
+	err := tempTable(ctx, tx, jobID, "ferry_so", `SELECT key, first_name, middle_name, last_name, email, phone FROM (
+		SELECT `+soKey+` AS key, COALESCE(first_name, '') AS first_name, COALESCE(middle_name, '') AS middle_name,
+		COALESCE(last_name, '') AS last_name, COALESCE(email, '') AS email, COALESCE(phone, '') AS phone,
+		row_number() OVER (PARTITION BY `+soKey+` ORDER BY domain_name) AS rn
+		FROM ferry_xfer WHERE action <> 'blocked'
+		AND (COALESCE(first_name, '') <> '' OR COALESCE(last_name, '') <> '' OR COALESCE(email, '') <> '' OR COALESCE(phone, '') <> '')) k
+		WHERE rn = 1`, nil, "key")
+	if err != nil {
+		return fmt.Errorf("transfer step %d: %w", 312, err)
+	}
+	created, err := execJob(ctx, tx, jobID, `INSERT INTO contact (first_name, middle_name, last_name, email, phone, migration_key, job_id, created_at, updated_at)
+		SELECT first_name, middle_name, last_name, email, phone, key, @job, ?, ? FROM ferry_so
+		WHERE NOT EXISTS (SELECT 1 FROM contact c WHERE c.migration_key = ferry_so.key)`, now, now)
+	if err != nil {
+		return fmt.Errorf("transfer step %d: %w", 318, err)
+	}
+	fill := func(col string) string {
+		return col + ` = CASE WHEN contact.` + col + ` = '' THEN so.` + col + ` ELSE contact.` + col + ` END`
+	}
+	fillable := func(col string) string { return `(contact.` + col + ` = '' AND so.` + col + ` <> '')` }
+	updated, err := tx.Exec(ctx, `UPDATE contact SET `+fill("first_name")+`, `+fill("middle_name")+`, `+fill("last_name")+`, `+fill("phone")+`, updated_at = ?
+		FROM ferry_so so WHERE contact.migration_key = so.key
+		AND (`+fillable("first_name")+` OR `+fillable("middle_name")+` OR `+fillable("last_name")+` OR `+fillable("phone")+`)`, now)
+	if err != nil {
+		return fmt.Errorf("transfer step %d: %w", 328, err)
+	}
+	res.Contacts.Created += created
+	res.Contacts.Updated += updated
+
+	// Target DomainInformation per domain. The agency is matched by name,
+	// case-insensitively, against the agency file, and only an active
+	// federal agency is a "federal agency" (decision 7).
+	err = tempTable(ctx, tx, jobID, "ferry_info", `SELECT x.domain_id, NULLIF(x.organization_name, '') AS organization_name,
+		`+orgTypeSQL+` AS generic_org_type, `+federalTypeSQL+` AS federal_type,
+		(SELECT fa.name FROM federal_agency fa WHERE lower(fa.name) = lower(x.federal_agency) AND fa.active AND fa.federal) AS federal_agency,
+		(SELECT c.id FROM contact c WHERE c.migration_key = CASE WHEN COALESCE(x.email, '') <> '' THEN lower(x.email) ELSE 'domain:' || x.domain_name END) AS senior_official_id
+		FROM ferry_xfer x WHERE x.action <> 'blocked'`, nil, "domain_id")
+	if err != nil {
+		return fmt.Errorf("transfer step %d: %w", 342, err)
+	}
+	infoCreated, err := execJob(ctx, tx, jobID, `INSERT INTO domain_information (domain_id, requester_id, senior_official_id,
+		organization_name, generic_org_type, federal_type, federal_agency, job_id, created_at, updated_at)
+		SELECT i.domain_id, ?, i.senior_official_id, i.organization_name, i.generic_org_type, i.federal_type, i.federal_agency, @job, ?, ?
+		FROM ferry_info i WHERE NOT EXISTS (SELECT 1 FROM domain_information di WHERE di.domain_id = i.domain_id)`, systemID, now, now)
+	if err != nil {
+		return fmt.Errorf("transfer step %d: %w", 349, err)
+	}
+	empty := func(col string) string { return `COALESCE(di.` + col + `, '') = ''` }
+	gaps := `((` + empty("organization_name") + ` AND i.organization_name IS NOT NULL)
+		OR (` + empty("generic_org_type") + ` AND i.generic_org_type IS NOT NULL)
+		OR (` + empty("federal_type") + ` AND i.federal_type IS NOT NULL)
+		OR (` + empty("federal_agency") + ` AND i.federal_agency IS NOT NULL)
+		OR (di.senior_official_id IS NULL AND i.senior_official_id IS NOT NULL))`
+	if _, err := execJob(ctx, tx, jobID, `INSERT INTO ferry_journal (job_id, entity, entity_key, action, before, after, at)
+		SELECT @job, 'domain_information', dm.name, 'update',
+		`+d.JSONObject("organizationName", "di.organization_name", "genericOrgType", "di.generic_org_type", "federalType", "di.federal_type", "federalAgency", "di.federal_agency", "seniorOfficialId", "di.senior_official_id")+`,
+		`+d.JSONObject("organizationName", "COALESCE(NULLIF(di.organization_name, ''), i.organization_name)", "genericOrgType", "COALESCE(NULLIF(di.generic_org_type, ''), i.generic_org_type)",
+		"federalType", "COALESCE(NULLIF(di.federal_type, ''), i.federal_type)", "federalAgency", "COALESCE(NULLIF(di.federal_agency, ''), i.federal_agency)",
+		"seniorOfficialId", "COALESCE(di.senior_official_id, i.senior_official_id)")+`, ?
+		FROM domain_information di JOIN ferry_info i ON i.domain_id = di.domain_id JOIN domain dm ON dm.id = di.domain_id
+		WHERE di.job_id IS DISTINCT FROM @job AND `+gaps, now); err != nil {
+		return fmt.Errorf("transfer step %d: %w", 365, err)
+	}
+	set := func(col string) string { return col + ` = COALESCE(NULLIF(di.` + col + `, ''), i.` + col + `)` }
+	infoUpdated, err := execJob(ctx, tx, jobID, `UPDATE domain_information AS di SET `+set("organization_name")+`, `+set("generic_org_type")+`,
+		`+set("federal_type")+`, `+set("federal_agency")+`, senior_official_id = COALESCE(di.senior_official_id, i.senior_official_id), updated_at = ?
+		FROM ferry_info i WHERE di.domain_id = i.domain_id AND di.job_id IS DISTINCT FROM @job AND `+gaps, now)
+	if err != nil {
+		return fmt.Errorf("transfer step %d: %w", 372, err)
+	}
+	var infos int64
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM ferry_info`).Scan(&infos); err != nil {
+		return fmt.Errorf("transfer step %d: %w", 376, err)
+	}
+	res.DomainInformation.Created += infoCreated
+	res.DomainInformation.Updated += infoUpdated
+	res.DomainInformation.Unchanged += infos - infoCreated - infoUpdated
+	return nil
+}

@@ -1,0 +1,112 @@
+package store
+
+import (
+	"strconv"
+	"strings"
+)
+
+// Dialect names a supported database and holds the handful of SQL fragments
+// that differ between them. Everything else is written once, in the common
+// subset both engines accept.
+type Dialect int
+
+const (
+	SQLite Dialect = iota + 1
+	Postgres
+)
+
+func (d Dialect) String() string {
+	switch d {
+	case SQLite:
+		return "sqlite"
+	case Postgres:
+		return "postgres"
+	}
+	return "unknown"
+}
+
+// Rebind turns ? placeholders into $1, $2 ... for PostgreSQL. A ? inside a
+// single-quoted literal is left alone.
+func (d Dialect) Rebind(query string) string {
+	if d != Postgres || !strings.Contains(query, "?") {
+		return query
+	}
+	var b strings.Builder
+	b.Grow(len(query) + 8)
+	n, inQuote := 0, false
+	for i := 0; i < len(query); i++ {
+		c := query[i]
+		switch {
+		case c == '\'':
+			inQuote = !inQuote
+			b.WriteByte(c)
+		case c == '?' && !inQuote:
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// StringAgg aggregates distinct values of expr into a sorted, comma-separated
+// list: the audit columns (roles, raw statuses) use it.
+func (d Dialect) StringAgg(expr string) string {
+	if d == Postgres {
+		return "string_agg(DISTINCT " + expr + ", ',' ORDER BY " + expr + ")"
+	}
+	return "group_concat(DISTINCT " + expr + " ORDER BY " + expr + ")"
+}
+
+// DateText renders a date column as YYYY-MM-DD text, or NULL.
+func (d Dialect) DateText(expr string) string {
+	if d == Postgres {
+		return "to_char(" + expr + ", 'YYYY-MM-DD')"
+	}
+	return expr
+}
+
+// DateParam casts a YYYY-MM-DD text parameter or column to the date type.
+func (d Dialect) Date(expr string) string {
+	if d == Postgres {
+		return "CAST(" + expr + " AS date)"
+	}
+	return expr
+}
+
+// Now is the current timestamp in the representation the schema uses.
+func (d Dialect) Now() string {
+	if d == Postgres {
+		return "now()"
+	}
+	return "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
+}
+
+// JSONObject builds a JSON object text from alternating key literals and
+// value expressions, for the change journal's before and after images.
+func (d Dialect) JSONObject(kv ...string) string {
+	var b strings.Builder
+	if d == Postgres {
+		b.WriteString("CAST(json_build_object(")
+	} else {
+		b.WriteString("json_object(")
+	}
+	for i, s := range kv {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if i%2 == 0 {
+			b.WriteString("'" + s + "'")
+		} else {
+			b.WriteString(s)
+		}
+	}
+	if d == Postgres {
+		b.WriteString(") AS text)")
+	} else {
+		b.WriteString(")")
+	}
+	return b.String()
+}

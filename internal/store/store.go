@@ -1,0 +1,169 @@
+// Package store opens ferry's database (SQLite or PostgreSQL) from a URL,
+// applies the embedded schema migrations, and offers the transaction and
+// bulk-load helpers every migration is written against.
+//
+// Both databases are reached through database/sql so the migrations share one
+// code path; the few places where SQL differs go through Dialect.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
+)
+
+// DefaultURL is the embedded default: a SQLite file in the working directory.
+const DefaultURL = "ferry.db"
+
+// ErrUnavailable marks failures to open or reach the database, so callers can
+// give them their own exit code.
+var ErrUnavailable = errors.New("database unavailable")
+
+// DB is an open ferry database.
+type DB struct {
+	sql     *sql.DB
+	dialect Dialect
+	display string // URL without password, safe to log
+}
+
+// Open connects to the database named by rawURL and checks that it answers.
+// A plain path or sqlite://PATH selects SQLite; postgres:// or postgresql://
+// selects PostgreSQL. It does not migrate: call Migrate.
+func Open(ctx context.Context, rawURL string) (*DB, error) {
+	if rawURL == "" {
+		rawURL = DefaultURL
+	}
+	var (
+		db  *DB
+		err error
+	)
+	switch {
+	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
+		db, err = openPostgres(rawURL)
+	case strings.Contains(rawURL, "://") && !strings.HasPrefix(rawURL, "sqlite://") && !strings.HasPrefix(rawURL, "file://"):
+		return nil, fmt.Errorf("%w: unsupported database URL scheme in %q (use a file path, sqlite://PATH or postgres://...)", ErrUnavailable, redact(rawURL))
+	default:
+		db, err = openSQLite(rawURL)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := db.sql.PingContext(ctx); err != nil {
+		db.sql.Close()
+		return nil, fmt.Errorf("%w: %s: %v", ErrUnavailable, db.display, err)
+	}
+	return db, nil
+}
+
+func openPostgres(rawURL string) (*DB, error) {
+	sdb, err := sql.Open("pgx", rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrUnavailable, redact(rawURL), err)
+	}
+	sdb.SetMaxOpenConns(8)
+	return &DB{sql: sdb, dialect: Postgres, display: redact(rawURL)}, nil
+}
+
+func openSQLite(rawURL string) (*DB, error) {
+	path := strings.TrimPrefix(strings.TrimPrefix(rawURL, "sqlite://"), "file://")
+	if path == "" {
+		return nil, fmt.Errorf("%w: empty SQLite path", ErrUnavailable)
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return nil, fmt.Errorf("%w: %s: directory %s does not exist", ErrUnavailable, path, dir)
+		}
+	}
+	// WAL lets readers (ferry jobs list) run beside a long load; the busy
+	// timeout turns a concurrent writer into a wait instead of an error.
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
+		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	sdb, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrUnavailable, path, err)
+	}
+	// SQLite has one writer; a single connection keeps ferry from ever
+	// deadlocking against itself and makes temp tables visible to every query.
+	sdb.SetMaxOpenConns(1)
+	return &DB{sql: sdb, dialect: SQLite, display: path}, nil
+}
+
+// redact removes a password from a URL so it can appear in messages.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable database URL)"
+	}
+	return u.Redacted()
+}
+
+// Close releases the connection pool.
+func (db *DB) Close() error { return db.sql.Close() }
+
+// Dialect tells which database this is.
+func (db *DB) Dialect() Dialect { return db.dialect }
+
+// String is the database location without credentials.
+func (db *DB) String() string { return db.display }
+
+// SQL exposes the pool for code that must hand a *sql.DB to a library.
+func (db *DB) SQL() *sql.DB { return db.sql }
+
+// Exec runs a statement outside any transaction. Queries are written with ?
+// placeholders and rebound for PostgreSQL.
+func (db *DB) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	res, err := db.sql.ExecContext(ctx, db.dialect.Rebind(query), args...)
+	if err != nil {
+		return 0, wrapErr(err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+// Query runs a query outside any transaction.
+func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	rows, err := db.sql.QueryContext(ctx, db.dialect.Rebind(query), args...)
+	return rows, wrapErr(err)
+}
+
+// QueryRow runs a query returning at most one row.
+func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return db.sql.QueryRowContext(ctx, db.dialect.Rebind(query), args...)
+}
+
+// Querier is what both DB and Tx offer, so read helpers work inside or
+// outside a transaction.
+type Querier interface {
+	Exec(ctx context.Context, query string, args ...any) (int64, error)
+	Query(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRow(ctx context.Context, query string, args ...any) *sql.Row
+	Dialect() Dialect
+}
+
+// wrapErr marks connection-level failures as ErrUnavailable so the CLI can
+// tell "the database is down" from "the data is wrong".
+func wrapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return err
+	}
+	msg := err.Error()
+	for _, s := range []string{"connection refused", "file is not a database", "unable to open database", "no such host", "SQLITE_NOTADB", "SQLITE_CANTOPEN", "bad connection"} {
+		if strings.Contains(msg, s) {
+			return fmt.Errorf("%w: %v", ErrUnavailable, err)
+		}
+	}
+	return err
+}

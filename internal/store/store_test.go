@@ -1,0 +1,126 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/ferrymigrate/ferry/internal/store"
+	"github.com/ferrymigrate/ferry/internal/store/storetest"
+)
+
+func TestRebind(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"SELECT 1", "SELECT 1"},
+		{"a = ? AND b = ?", "a = $1 AND b = $2"},
+		{"x = '?' AND y = ?", "x = '?' AND y = $1"},
+	}
+	for _, tt := range tests {
+		if got := store.Postgres.Rebind(tt.in); got != tt.want {
+			t.Errorf("Rebind(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		if got := store.SQLite.Rebind(tt.in); got != tt.in {
+			t.Errorf("SQLite Rebind changed %q to %q", tt.in, got)
+		}
+	}
+}
+
+type sliceSource struct {
+	rows [][]any
+	i    int
+}
+
+func (s *sliceSource) Next() bool             { s.i++; return s.i <= len(s.rows) }
+func (s *sliceSource) Values() ([]any, error) { return s.rows[s.i-1], nil }
+func (s *sliceSource) Err() error             { return nil }
+
+func TestCopyFromAndTx(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		// 1234 rows crosses several SQLite batches and leaves a partial one.
+		src := &sliceSource{}
+		for i := range 1234 {
+			src.rows = append(src.rows, []any{int64(1), int64(i + 1), fmt.Sprintf("d%d.gov", i), "C" + fmt.Sprint(i%7), "admin"})
+		}
+		err := db.InTx(ctx, func(tx *store.Tx) error {
+			n, err := tx.CopyFrom(ctx, "load_domain_contact", []string{"job_id", "line", "domain_name", "contact_id", "role"}, src)
+			if err != nil {
+				return err
+			}
+			if n != 1234 {
+				t.Errorf("copied %d rows, want 1234", n)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var count, distinct int
+		if err := db.QueryRow(ctx, "SELECT count(*), count(DISTINCT contact_id) FROM load_domain_contact WHERE job_id = ?", 1).Scan(&count, &distinct); err != nil {
+			t.Fatal(err)
+		}
+		if count != 1234 || distinct != 7 {
+			t.Fatalf("got %d rows / %d contacts, want 1234 / 7", count, distinct)
+		}
+
+		// A failing transaction leaves nothing behind, COPY included.
+		boom := errors.New("boom")
+		err = db.InTx(ctx, func(tx *store.Tx) error {
+			if _, err := tx.CopyFrom(ctx, "load_domain_contact", []string{"job_id", "line", "domain_name", "contact_id", "role"}, &sliceSource{rows: [][]any{{int64(2), int64(1), "x.gov", "C", "tech"}}}); err != nil {
+				return err
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatalf("InTx returned %v, want boom", err)
+		}
+		if err := db.QueryRow(ctx, "SELECT count(*) FROM load_domain_contact WHERE job_id = ?", 2).Scan(&count); err != nil {
+			t.Fatal(err)
+		}
+		if count != 0 {
+			t.Fatalf("rolled-back rows visible: %d", count)
+		}
+		// The pool stays usable after a rollback.
+		if _, err := db.Exec(ctx, "DELETE FROM load_domain_contact"); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestMigrateTwice(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		if err := db.Migrate(context.Background()); err != nil {
+			t.Fatalf("second migrate: %v", err)
+		}
+	})
+}
+
+func TestOpenErrors(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	garbage := filepath.Join(dir, "garbage.db")
+	if err := os.WriteFile(garbage, []byte("this is not a sqlite database, not at all, no header here"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ name, url string }{
+		{"missing directory", filepath.Join(dir, "nope", "ferry.db")},
+		{"not a database", garbage},
+		{"unknown scheme", "mysql://x"},
+		{"postgres down", "postgres://postgres@127.0.0.1:1/none?connect_timeout=2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db, err := store.Open(ctx, tt.url)
+			if err == nil {
+				err = db.Migrate(ctx)
+				db.Close()
+			}
+			if !errors.Is(err, store.ErrUnavailable) {
+				t.Fatalf("got %v, want ErrUnavailable", err)
+			}
+		})
+	}
+}

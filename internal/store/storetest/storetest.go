@@ -1,0 +1,105 @@
+// Package storetest gives tests a fresh, migrated database on every engine
+// ferry supports: SQLite always, PostgreSQL when FERRY_TEST_POSTGRES_URL is
+// set. Each call gets its own database, dropped when the test ends.
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ferrymigrate/ferry/internal/store"
+)
+
+// EnvPostgres names the variable holding an administrative PostgreSQL URL.
+const EnvPostgres = "FERRY_TEST_POSTGRES_URL"
+
+// Engines runs fn once per database engine as a subtest named after it.
+func Engines(t *testing.T, fn func(t *testing.T, db *store.DB)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) { fn(t, SQLite(t)) })
+	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t)) })
+}
+
+// URLs returns one fresh, migrated database URL per engine (the PostgreSQL
+// one only when configured), for tests that run the ferry binary.
+func URLs(t *testing.T) map[string]string {
+	t.Helper()
+	urls := map[string]string{"sqlite": filepath.Join(t.TempDir(), "ferry.db")}
+	if os.Getenv(EnvPostgres) != "" {
+		urls["postgres"] = NewPostgresDatabase(t)
+	}
+	return urls
+}
+
+// SQLite opens a migrated database in a file under t.TempDir.
+func SQLite(t *testing.T) *store.DB {
+	t.Helper()
+	return open(t, filepath.Join(t.TempDir(), "ferry.db"))
+}
+
+// Postgres opens a migrated, freshly created PostgreSQL database, or skips
+// the test with a message saying how to enable it.
+func Postgres(t *testing.T) *store.DB {
+	t.Helper()
+	return open(t, NewPostgresDatabase(t))
+}
+
+// NewPostgresDatabase creates an empty database and returns its URL; it is
+// dropped, with any connections still open, when the test ends.
+func NewPostgresDatabase(t *testing.T) string {
+	t.Helper()
+	admin := os.Getenv(EnvPostgres)
+	if admin == "" {
+		t.Skipf("PostgreSQL tests skipped: set %s (e.g. postgres://postgres@127.0.0.1:5432/test) to run them", EnvPostgres)
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		t.Fatalf("connecting to %s: %v", EnvPostgres, err)
+	}
+	defer conn.Close(ctx)
+	var b [6]byte
+	rand.Read(b[:])
+	name := "ferry_test_" + hex.EncodeToString(b[:])
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("creating test database: %v", err)
+	}
+	t.Cleanup(func() {
+		c, err := pgx.Connect(context.Background(), admin)
+		if err != nil {
+			t.Errorf("dropping %s: %v", name, err)
+			return
+		}
+		defer c.Close(context.Background())
+		if _, err := c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			t.Errorf("dropping %s: %v", name, err)
+		}
+	})
+	u, err := url.Parse(admin)
+	if err != nil {
+		t.Fatalf("parsing %s: %v", EnvPostgres, err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+func open(t *testing.T, dbURL string) *store.DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}

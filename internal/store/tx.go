@@ -1,0 +1,122 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+)
+
+// Tx is a transaction pinned to one connection. It is opened with an explicit
+// BEGIN on a *sql.Conn rather than with sql.Tx so that the PostgreSQL COPY
+// fast path, which needs the raw pgx connection, can run inside it.
+type Tx struct {
+	conn    *sql.Conn
+	dialect Dialect
+	done    bool
+}
+
+// InTx runs fn in a transaction and commits it if fn returns nil. Any error,
+// panic or cancelled context rolls it back, so a half-applied step is never
+// visible.
+func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			tx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	if err = fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+// Begin starts a transaction. Prefer InTx; Begin is for callers that must
+// decide after the work whether to commit (dry runs roll back).
+func (db *DB) Begin(ctx context.Context) (*Tx, error) {
+	conn, err := db.sql.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrUnavailable, db.display, err)
+	}
+	begin := "BEGIN"
+	if db.dialect == SQLite {
+		// Take the write lock up front: a deferred transaction that later
+		// tries to write can fail with SQLITE_BUSY instead of waiting.
+		begin = "BEGIN IMMEDIATE"
+	}
+	if _, err := conn.ExecContext(ctx, begin); err != nil {
+		conn.Close()
+		return nil, wrapErr(err)
+	}
+	return &Tx{conn: conn, dialect: db.dialect}, nil
+}
+
+// Commit makes the transaction's work durable.
+func (tx *Tx) Commit(ctx context.Context) error {
+	if tx.done {
+		return errors.New("store: transaction already finished")
+	}
+	tx.done = true
+	_, err := tx.conn.ExecContext(ctx, "COMMIT")
+	if err != nil {
+		tx.discard()
+		return wrapErr(err)
+	}
+	return tx.conn.Close()
+}
+
+// Rollback abandons the transaction. It is safe to call after Commit.
+func (tx *Tx) Rollback() error {
+	if tx.done {
+		return nil
+	}
+	tx.done = true
+	// The caller's context may be the reason we are rolling back; the
+	// rollback itself must still reach the server.
+	_, err := tx.conn.ExecContext(context.Background(), "ROLLBACK")
+	if err != nil {
+		tx.discard()
+		return err
+	}
+	return tx.conn.Close()
+}
+
+// discard drops a connection whose transaction state is unknown so the pool
+// never hands it out again.
+func (tx *Tx) discard() {
+	_ = tx.conn.Raw(func(any) error { return driver.ErrBadConn })
+	tx.conn.Close()
+}
+
+// Dialect tells which database the transaction runs on.
+func (tx *Tx) Dialect() Dialect { return tx.dialect }
+
+// Exec runs a statement and returns the number of rows it affected.
+func (tx *Tx) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	res, err := tx.conn.ExecContext(ctx, tx.dialect.Rebind(query), args...)
+	if err != nil {
+		return 0, wrapErr(err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+// Query runs a query inside the transaction.
+func (tx *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	rows, err := tx.conn.QueryContext(ctx, tx.dialect.Rebind(query), args...)
+	return rows, wrapErr(err)
+}
+
+// QueryRow runs a query returning at most one row.
+func (tx *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return tx.conn.QueryRowContext(ctx, tx.dialect.Rebind(query), args...)
+}
