@@ -24,18 +24,23 @@ func lastPerKey(table, key, cols string) string {
 		FROM ` + table + ` WHERE job_id = @job) ranked WHERE rn = 1)`
 }
 
-// bindJob turns each @job into a placeholder bound to the job id, keeping
-// the other arguments in their textual order.
-func bindJob(q string, jobID int64, args []any) (string, []any) {
+// bindJob turns each @job into a placeholder bound to the job id, and each
+// @now into the database's current time, keeping the other arguments in
+// their textual order. The id is cast because PostgreSQL cannot infer the
+// type of a parameter in a select list.
+func bindJob(d store.Dialect, q string, jobID int64, args []any) (string, []any) {
 	var b strings.Builder
 	all := make([]any, 0, len(args)+4)
 	next := 0
 	for i := 0; i < len(q); i++ {
 		switch {
 		case strings.HasPrefix(q[i:], "@job"):
-			b.WriteByte('?')
+			b.WriteString("CAST(? AS bigint)")
 			all = append(all, jobID)
 			i += len("@job") - 1
+		case strings.HasPrefix(q[i:], "@now"):
+			b.WriteString(d.Now())
+			i += len("@now") - 1
 		case q[i] == '?':
 			b.WriteByte('?')
 			if next < len(args) {
@@ -51,7 +56,7 @@ func bindJob(q string, jobID int64, args []any) (string, []any) {
 
 // execJob runs a statement with @job standing for the job id.
 func execJob(ctx context.Context, tx *store.Tx, jobID int64, q string, args ...any) (int64, error) {
-	q, all := bindJob(q, jobID, args)
+	q, all := bindJob(tx.Dialect(), q, jobID, args)
 	return tx.Exec(ctx, q, all...)
 }
 
@@ -168,7 +173,6 @@ func (s *Service) applyStaging(ctx context.Context, tx *store.Tx, run *job.Run, 
 		ON t.domain_name = s.domain_name AND t.username = s.username WHERE t.processed`).Scan(&res.Processed); err != nil {
 		return err
 	}
-	now := nowUTC()
 	// Enrichment values only ever fill or replace with a value: a load
 	// without the enrichment files keeps what an earlier load found.
 	keep := func(c string) string { return `COALESCE(s.` + c + `, t.` + c + `)` }
@@ -181,19 +185,19 @@ func (s *Service) applyStaging(ctx context.Context, tx *store.Tx, run *job.Run, 
 	}
 	updated, err := execJob(ctx, tx, id, `UPDATE transition_domain AS t SET
 		status = s.status, epp_statuses = s.epp_statuses, contact_roles = s.roles,
-		`+strings.Join(set, ", ")+`, job_id = @job, updated_at = ?
+		`+strings.Join(set, ", ")+`, job_id = @job, updated_at = @now
 		FROM ferry_stage AS s
 		WHERE t.domain_name = s.domain_name AND t.username = s.username AND NOT t.processed
 		AND (t.status <> s.status OR t.epp_statuses <> s.epp_statuses OR t.contact_roles <> s.roles OR
-		`+strings.Join(differs, " OR ")+`)`, now)
+		`+strings.Join(differs, " OR ")+`)`)
 	if err != nil {
 		return err
 	}
 	created, err := execJob(ctx, tx, id, `INSERT INTO transition_domain (username, domain_name, status, epp_statuses, contact_roles,
 		email_sent, processed, `+strings.Join(enrichSet, ", ")+`, job_id, created_at, updated_at)
-		SELECT s.username, s.domain_name, s.status, s.epp_statuses, s.roles, false, false, s.`+strings.Join(enrichSet, ", s.")+`, @job, ?, ?
+		SELECT s.username, s.domain_name, s.status, s.epp_statuses, s.roles, false, false, s.`+strings.Join(enrichSet, ", s.")+`, @job, @now, @now
 		FROM ferry_stage s
-		WHERE NOT EXISTS (SELECT 1 FROM transition_domain t WHERE t.domain_name = s.domain_name AND t.username = s.username)`, now, now)
+		WHERE NOT EXISTS (SELECT 1 FROM transition_domain t WHERE t.domain_name = s.domain_name AND t.username = s.username)`)
 	if err != nil {
 		return err
 	}

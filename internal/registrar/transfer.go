@@ -169,7 +169,6 @@ const federalTypeSQL = `CASE x.federal_type WHEN 'Executive' THEN 'executive' WH
 // transferBatch moves up to size domains and returns how many it took.
 func (s *Service) transferBatch(ctx context.Context, tx *store.Tx, jobID, size int64, res *TransferResult) (int64, error) {
 	d := tx.Dialect()
-	now := nowUTC()
 	// The staging rows of one domain share its status and enrichment; max()
 	// picks the non-empty value if rows from different loads disagree.
 	// A domain the registrar already has keeps its state when the staged
@@ -212,20 +211,20 @@ func (s *Service) transferBatch(ctx context.Context, tx *store.Tx, jobID, size i
 	if _, err := execJob(ctx, tx, jobID, `INSERT INTO ferry_journal (job_id, entity, entity_key, action, before, after, at)
 		SELECT @job, 'domain', domain_name, 'update',
 		`+d.JSONObject("state", "old_state", "expirationDate", "old_exp", "registryCreatedAt", "old_created")+`,
-		`+d.JSONObject("state", newState, "expirationDate", "COALESCE(exp, old_exp)", "registryCreatedAt", "COALESCE(created, old_created)")+`, ?
-		FROM ferry_xfer WHERE `+changed, now); err != nil {
+		`+d.JSONObject("state", newState, "expirationDate", "COALESCE(exp, old_exp)", "registryCreatedAt", "COALESCE(created, old_created)")+`, @now
+		FROM ferry_xfer WHERE `+changed); err != nil {
 		return 0, fmt.Errorf("transfer step %d: %w", 217, err)
 	}
-	updated, err := tx.Exec(ctx, `UPDATE domain SET state = CASE WHEN x.action = 'transition' THEN x.status ELSE x.old_state END,
-		expiration_date = COALESCE(x.exp, x.old_exp), registry_created_at = COALESCE(x.created, x.old_created), updated_at = ?
+	updated, err := execJob(ctx, tx, jobID, `UPDATE domain SET state = CASE WHEN x.action = 'transition' THEN x.status ELSE x.old_state END,
+		expiration_date = COALESCE(x.exp, x.old_exp), registry_created_at = COALESCE(x.created, x.old_created), updated_at = @now
 		FROM ferry_xfer x WHERE domain.id = x.domain_id AND x.action IN ('keep', 'keep_unknown', 'transition')
 		AND (CASE WHEN x.action = 'transition' THEN x.status ELSE x.old_state END <> x.old_state
-		  OR COALESCE(x.exp, x.old_exp) IS DISTINCT FROM x.old_exp OR COALESCE(x.created, x.old_created) IS DISTINCT FROM x.old_created)`, now)
+		  OR COALESCE(x.exp, x.old_exp) IS DISTINCT FROM x.old_exp OR COALESCE(x.created, x.old_created) IS DISTINCT FROM x.old_created)`)
 	if err != nil {
 		return 0, fmt.Errorf("transfer step %d: %w", 225, err)
 	}
 	created, err := execJob(ctx, tx, jobID, `INSERT INTO domain (name, state, expiration_date, registry_created_at, job_id, created_at, updated_at)
-		SELECT domain_name, status, exp, created, @job, ?, ? FROM ferry_xfer WHERE action = 'create'`, now, now)
+		SELECT domain_name, status, exp, created, @job, @now, @now FROM ferry_xfer WHERE action = 'create'`)
 	if err != nil {
 		return 0, fmt.Errorf("transfer step %d: %w", 230, err)
 	}
@@ -250,10 +249,10 @@ func (s *Service) transferBatch(ctx context.Context, tx *store.Tx, jobID, size i
 		return 0, fmt.Errorf("transfer step %d: %w", 250, err)
 	}
 	invited, err := execJob(ctx, tx, jobID, `INSERT INTO domain_invitation (email, domain_id, status, job_id, created_at, updated_at)
-		SELECT DISTINCT lower(t.username), x.domain_id, 'invited', @job, ?, ? FROM transition_domain t
+		SELECT DISTINCT lower(t.username), x.domain_id, 'invited', @job, @now, @now FROM transition_domain t
 		JOIN ferry_xfer x ON x.domain_name = t.domain_name
 		WHERE NOT t.processed AND t.username <> '' AND x.action <> 'blocked'
-		AND NOT EXISTS (SELECT 1 FROM domain_invitation i WHERE i.email = lower(t.username) AND i.domain_id = x.domain_id)`, now, now)
+		AND NOT EXISTS (SELECT 1 FROM domain_invitation i WHERE i.email = lower(t.username) AND i.domain_id = x.domain_id)`)
 	if err != nil {
 		return 0, fmt.Errorf("transfer step %d: %w", 258, err)
 	}
@@ -274,8 +273,8 @@ func (s *Service) transferBatch(ctx context.Context, tx *store.Tx, jobID, size i
 		WHERE x.action <> 'blocked' AND NOT EXISTS (SELECT 1 FROM domain_invitation i WHERE i.domain_id = x.domain_id)`); err != nil {
 		return 0, fmt.Errorf("transfer step %d: %w", 275, err)
 	}
-	processed, err := tx.Exec(ctx, `UPDATE transition_domain SET processed = true, updated_at = ?
-		WHERE NOT processed AND domain_name IN (SELECT domain_name FROM ferry_xfer WHERE action <> 'blocked')`, now)
+	processed, err := execJob(ctx, tx, jobID, `UPDATE transition_domain SET processed = true, updated_at = @now
+		WHERE NOT processed AND domain_name IN (SELECT domain_name FROM ferry_xfer WHERE action <> 'blocked')`)
 	if err != nil {
 		return 0, fmt.Errorf("transfer step %d: %w", 280, err)
 	}
@@ -288,9 +287,8 @@ func (s *Service) transferBatch(ctx context.Context, tx *store.Tx, jobID, size i
 // never with a blank (decision 6).
 func (s *Service) transferInformation(ctx context.Context, tx *store.Tx, jobID int64, res *TransferResult) error {
 	d := tx.Dialect()
-	now := nowUTC()
-	if _, err := tx.Exec(ctx, `INSERT INTO registrar_user (username, email, created_at)
-		SELECT ?, '', ? WHERE NOT EXISTS (SELECT 1 FROM registrar_user WHERE username = ?)`, systemUsername, now, systemUsername); err != nil {
+	if _, err := execJob(ctx, tx, jobID, `INSERT INTO registrar_user (username, email, created_at)
+		SELECT ?, '', @now WHERE NOT EXISTS (SELECT 1 FROM registrar_user WHERE username = ?)`, systemUsername, systemUsername); err != nil {
 		return fmt.Errorf("transfer step %d: %w", 294, err)
 	}
 	var systemID int64
@@ -312,8 +310,8 @@ func (s *Service) transferInformation(ctx context.Context, tx *store.Tx, jobID i
 		return fmt.Errorf("transfer step %d: %w", 312, err)
 	}
 	created, err := execJob(ctx, tx, jobID, `INSERT INTO contact (first_name, middle_name, last_name, email, phone, migration_key, job_id, created_at, updated_at)
-		SELECT first_name, middle_name, last_name, email, phone, key, @job, ?, ? FROM ferry_so
-		WHERE NOT EXISTS (SELECT 1 FROM contact c WHERE c.migration_key = ferry_so.key)`, now, now)
+		SELECT first_name, middle_name, last_name, email, phone, key, @job, @now, @now FROM ferry_so
+		WHERE NOT EXISTS (SELECT 1 FROM contact c WHERE c.migration_key = ferry_so.key)`)
 	if err != nil {
 		return fmt.Errorf("transfer step %d: %w", 318, err)
 	}
@@ -321,9 +319,9 @@ func (s *Service) transferInformation(ctx context.Context, tx *store.Tx, jobID i
 		return col + ` = CASE WHEN contact.` + col + ` = '' THEN so.` + col + ` ELSE contact.` + col + ` END`
 	}
 	fillable := func(col string) string { return `(contact.` + col + ` = '' AND so.` + col + ` <> '')` }
-	updated, err := tx.Exec(ctx, `UPDATE contact SET `+fill("first_name")+`, `+fill("middle_name")+`, `+fill("last_name")+`, `+fill("phone")+`, updated_at = ?
+	updated, err := execJob(ctx, tx, jobID, `UPDATE contact SET `+fill("first_name")+`, `+fill("middle_name")+`, `+fill("last_name")+`, `+fill("phone")+`, updated_at = @now
 		FROM ferry_so so WHERE contact.migration_key = so.key
-		AND (`+fillable("first_name")+` OR `+fillable("middle_name")+` OR `+fillable("last_name")+` OR `+fillable("phone")+`)`, now)
+		AND (`+fillable("first_name")+` OR `+fillable("middle_name")+` OR `+fillable("last_name")+` OR `+fillable("phone")+`)`)
 	if err != nil {
 		return fmt.Errorf("transfer step %d: %w", 328, err)
 	}
@@ -343,8 +341,8 @@ func (s *Service) transferInformation(ctx context.Context, tx *store.Tx, jobID i
 	}
 	infoCreated, err := execJob(ctx, tx, jobID, `INSERT INTO domain_information (domain_id, requester_id, senior_official_id,
 		organization_name, generic_org_type, federal_type, federal_agency, job_id, created_at, updated_at)
-		SELECT i.domain_id, ?, i.senior_official_id, i.organization_name, i.generic_org_type, i.federal_type, i.federal_agency, @job, ?, ?
-		FROM ferry_info i WHERE NOT EXISTS (SELECT 1 FROM domain_information di WHERE di.domain_id = i.domain_id)`, systemID, now, now)
+		SELECT i.domain_id, CAST(? AS bigint), i.senior_official_id, i.organization_name, i.generic_org_type, i.federal_type, i.federal_agency, @job, @now, @now
+		FROM ferry_info i WHERE NOT EXISTS (SELECT 1 FROM domain_information di WHERE di.domain_id = i.domain_id)`, systemID)
 	if err != nil {
 		return fmt.Errorf("transfer step %d: %w", 349, err)
 	}
@@ -359,15 +357,15 @@ func (s *Service) transferInformation(ctx context.Context, tx *store.Tx, jobID i
 		`+d.JSONObject("organizationName", "di.organization_name", "genericOrgType", "di.generic_org_type", "federalType", "di.federal_type", "federalAgency", "di.federal_agency", "seniorOfficialId", "di.senior_official_id")+`,
 		`+d.JSONObject("organizationName", "COALESCE(NULLIF(di.organization_name, ''), i.organization_name)", "genericOrgType", "COALESCE(NULLIF(di.generic_org_type, ''), i.generic_org_type)",
 		"federalType", "COALESCE(NULLIF(di.federal_type, ''), i.federal_type)", "federalAgency", "COALESCE(NULLIF(di.federal_agency, ''), i.federal_agency)",
-		"seniorOfficialId", "COALESCE(di.senior_official_id, i.senior_official_id)")+`, ?
+		"seniorOfficialId", "COALESCE(di.senior_official_id, i.senior_official_id)")+`, @now
 		FROM domain_information di JOIN ferry_info i ON i.domain_id = di.domain_id JOIN domain dm ON dm.id = di.domain_id
-		WHERE di.job_id IS DISTINCT FROM @job AND `+gaps, now); err != nil {
+		WHERE di.job_id IS DISTINCT FROM @job AND `+gaps); err != nil {
 		return fmt.Errorf("transfer step %d: %w", 365, err)
 	}
 	set := func(col string) string { return col + ` = COALESCE(NULLIF(di.` + col + `, ''), i.` + col + `)` }
 	infoUpdated, err := execJob(ctx, tx, jobID, `UPDATE domain_information AS di SET `+set("organization_name")+`, `+set("generic_org_type")+`,
-		`+set("federal_type")+`, `+set("federal_agency")+`, senior_official_id = COALESCE(di.senior_official_id, i.senior_official_id), updated_at = ?
-		FROM ferry_info i WHERE di.domain_id = i.domain_id AND di.job_id IS DISTINCT FROM @job AND `+gaps, now)
+		`+set("federal_type")+`, `+set("federal_agency")+`, senior_official_id = COALESCE(di.senior_official_id, i.senior_official_id), updated_at = @now
+		FROM ferry_info i WHERE di.domain_id = i.domain_id AND di.job_id IS DISTINCT FROM @job AND `+gaps)
 	if err != nil {
 		return fmt.Errorf("transfer step %d: %w", 372, err)
 	}

@@ -81,7 +81,8 @@ func (d Dialect) Now() string {
 	if d == Postgres {
 		return "now()"
 	}
-	return "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
+	// The format modernc.org/sqlite reads back into time.Time.
+	return "strftime('%Y-%m-%d %H:%M:%f','now')"
 }
 
 // JSONObject builds a JSON object text from alternating key literals and
