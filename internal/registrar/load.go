@@ -2,6 +2,7 @@ package registrar
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/ferrymigrate/ferry/internal/job"
@@ -44,15 +45,6 @@ type LoadResult struct {
 	Rejects       []job.Reject `json:"rejects"`
 }
 
-// loadCheckpoint is what a load job persists after each chunk.
-type loadCheckpoint struct {
-	ResetDone bool                  `json:"resetDone"`
-	Reset     int64                 `json:"reset"`
-	Files     map[string]*FileStats `json:"files"`
-	Applied   bool                  `json:"applied"`
-	Result    *LoadResult           `json:"result,omitempty"`
-}
-
 // LoadTransitionDomains streams the escrow files into scratch tables and
 // builds the TransitionDomain staging rows from them in one transaction. A
 // rerun with the same files changes nothing; an interrupted run resumes.
@@ -60,112 +52,42 @@ func (s *Service) LoadTransitionDomains(ctx context.Context, opts LoadOptions) (
 	if err := opts.Files.RequireCore(); err != nil {
 		return res, err
 	}
-	inputs, err := hashInputs(opts.Files)
+	sj := scratchJob{
+		kind: "registrar.load-transition-domains", files: opts.Files, sep: opts.Sep, limit: opts.Limit,
+		maxRejects: opts.MaxRejects, onReject: opts.OnReject,
+		args: map[string]any{"limit": opts.Limit, "reset": opts.Reset, "maxRejects": opts.MaxRejects},
+		apply: func(ctx context.Context, tx *store.Tx, run *job.Run, files []FileStats) (any, error) {
+			r := LoadResult{Files: files}
+			err := s.applyStaging(ctx, tx, run, opts.Files, &r)
+			return r, err
+		},
+	}
+	if opts.Reset {
+		sj.before = func(ctx context.Context, tx *store.Tx) (int64, error) {
+			return tx.Exec(ctx, `DELETE FROM transition_domain`)
+		}
+	}
+	out, err := s.runScratchJob(ctx, sj)
+	if out.run != nil {
+		res.JobID, res.Resumed = out.run.Job.ID, out.run.Resumed
+	}
+	res.Files, res.TotalRejected, res.Reset = out.files, out.rejected, out.before
 	if err != nil {
 		return res, err
 	}
-	run, err := job.Start(ctx, s.DB, job.Spec{
-		Kind: "registrar.load-transition-domains", Group: jobGroup, Resumable: true, Inputs: inputs,
-		Args: map[string]any{"sep": string(sepOrDefault(opts.Sep)), "limit": opts.Limit, "reset": opts.Reset, "maxRejects": opts.MaxRejects},
-	})
-	if err != nil {
+	if err := json.Unmarshal(out.result, &res); err != nil {
 		return res, err
 	}
-	defer func() {
-		if ferr := run.Finish(ctx, res, err); ferr != nil && err == nil {
-			err = ferr
-		}
-	}()
-	res.JobID, res.Resumed = run.Job.ID, run.Resumed
-
-	cp := loadCheckpoint{Files: map[string]*FileStats{}}
-	if err := run.LoadCheckpoint(&cp); err != nil {
+	res.JobID, res.Resumed, res.Files, res.TotalRejected, res.Reset = out.run.Job.ID, out.run.Resumed, out.files, out.rejected, out.before
+	if res.Report, err = loadReport(ctx, s.DB, res.JobID); err != nil {
 		return res, err
 	}
-	if cp.Applied && cp.Result != nil {
-		// The apply committed before the process died; only cleanup was left.
-		r := *cp.Result
-		r.JobID, r.Resumed = run.Job.ID, true
-		return r, s.dropScratch(ctx, run.Job.ID)
-	}
-	if !run.Resumed {
-		// Scratch rows of earlier runs that failed for good are of no use.
-		if err := s.clearStaleScratch(ctx); err != nil {
-			return res, err
-		}
-	}
-	save := func(ctx context.Context, tx *store.Tx) error {
-		return run.Checkpoint(ctx, tx, run.Job.Phase, cp, nil)
-	}
-
-	if opts.Reset && !cp.ResetDone {
-		err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-			n, err := tx.Exec(ctx, `DELETE FROM transition_domain`)
-			if err != nil {
-				return err
-			}
-			cp.ResetDone, cp.Reset = true, n
-			return run.Checkpoint(ctx, tx, "reset", cp, nil)
-		})
-		if err != nil {
-			return res, err
-		}
-		s.Log.Info("staging table reset", "deleted", cp.Reset)
-	}
-	res.Reset = cp.Reset
-
-	sl := &scratchLoad{svc: s, run: run, sep: opts.Sep, limit: opts.Limit, maxRejects: opts.MaxRejects, onSave: save, rejectSink: opts.OnReject}
-	for _, k := range ManifestKeys {
-		p := opts.Files[k]
-		if p == "" {
-			continue
-		}
-		fs := cp.Files[k]
-		if fs == nil {
-			fs = &FileStats{Key: k, Path: p}
-			cp.Files[k] = fs
-		}
-		sl.files = append(sl.files, fs)
-	}
-	for _, fs := range sl.files {
-		if err := run.SetPhase(ctx, "read "+describeKey(fs.Key)); err != nil {
-			return res, err
-		}
-		if err := sl.load(ctx, fs); err != nil {
-			if _, ok := err.(*TooManyRejectsError); ok {
-				res.Files, res.TotalRejected = derefFiles(sl.files), sl.totalRejected()
-				// Nothing reached the staging table; the scratch rows go too.
-				if derr := s.dropScratch(ctx, run.Job.ID); derr != nil {
-					return res, derr
-				}
-			}
-			return res, err
-		}
-	}
-	res.Files, res.TotalRejected = derefFiles(sl.files), sl.totalRejected()
-
-	tracker := s.Progress.Phase("build staging rows", 0)
-	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
-		if err := s.applyStaging(ctx, tx, run, opts.Files, &res); err != nil {
-			return err
-		}
-		cp.Applied = true
-		cp.Result = &res
-		return run.Checkpoint(ctx, tx, "applied", cp, nil)
-	})
-	tracker.Done()
-	if err != nil {
+	if res.Rejects, err = job.Rejects(ctx, s.DB, res.JobID, reportSamples); err != nil {
 		return res, err
 	}
-	if res.Report, err = loadReport(ctx, s.DB, run.Job.ID); err != nil {
-		return res, err
-	}
-	if res.Rejects, err = job.Rejects(ctx, s.DB, run.Job.ID, reportSamples); err != nil {
-		return res, err
-	}
-	s.Log.Info("load finished", "job", run.Job.ID, "read", res.Rows.Read, "created", res.Rows.Created,
+	s.Log.Info("load finished", "job", res.JobID, "read", res.Rows.Read, "created", res.Rows.Created,
 		"updated", res.Rows.Updated, "skipped", res.Rows.Skipped, "rejected", res.Rows.Rejected)
-	return res, s.dropScratch(ctx, run.Job.ID)
+	return res, nil
 }
 
 func derefFiles(fs []*FileStats) []FileStats {

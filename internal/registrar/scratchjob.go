@@ -1,0 +1,163 @@
+package registrar
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/ferrymigrate/ferry/internal/job"
+	"github.com/ferrymigrate/ferry/internal/store"
+)
+
+// scratchJob is the shape every file loader shares: start (or resume) a
+// durable job, stream each file into its scratch table chunk by chunk, then
+// apply the result to the real tables in one transaction, and clean up.
+type scratchJob struct {
+	kind       string
+	files      Files
+	args       map[string]any
+	sep        rune
+	limit      int64
+	maxRejects int64
+	onReject   func(job.Reject)
+	// before runs once, in its own transaction, before any file is read
+	// (the staging reset); its count is kept in the checkpoint.
+	before func(ctx context.Context, tx *store.Tx) (int64, error)
+	// apply builds the real rows from the scratch tables and returns the
+	// step's result, which is stored with the final checkpoint.
+	apply func(ctx context.Context, tx *store.Tx, run *job.Run, files []FileStats) (any, error)
+}
+
+// scratchCheckpoint is what a loader job persists after each chunk.
+type scratchCheckpoint struct {
+	BeforeDone bool                  `json:"beforeDone"`
+	Before     int64                 `json:"before"`
+	Files      map[string]*FileStats `json:"files"`
+	Applied    bool                  `json:"applied"`
+	Result     json.RawMessage       `json:"result,omitempty"`
+}
+
+// scratchOutcome is what runScratchJob hands back to the loader.
+type scratchOutcome struct {
+	run      *job.Run
+	files    []FileStats
+	rejected int64
+	before   int64
+	result   json.RawMessage // the apply's result, as stored
+}
+
+// runScratchJob runs sj. The job record's counts are the apply's result, or
+// the file statistics when the job ended before applying.
+func (s *Service) runScratchJob(ctx context.Context, sj scratchJob) (out scratchOutcome, err error) {
+	inputs, err := hashInputs(sj.files)
+	if err != nil {
+		return out, err
+	}
+	resumable := true
+	for _, p := range sj.files {
+		if p == "-" {
+			resumable = false // standard input cannot be read again
+		}
+	}
+	sj.args["sep"] = string(sepOrDefault(sj.sep))
+	run, err := job.Start(ctx, s.DB, job.Spec{Kind: sj.kind, Group: jobGroup, Resumable: resumable, Inputs: inputs, Args: sj.args})
+	if err != nil {
+		return out, err
+	}
+	out.run = run
+	defer func() {
+		var counts any = map[string]any{"files": out.files, "rejected": out.rejected}
+		if out.result != nil {
+			counts = out.result
+		}
+		if ferr := run.Finish(ctx, counts, err); ferr != nil && err == nil {
+			err = ferr
+		}
+	}()
+
+	cp := scratchCheckpoint{Files: map[string]*FileStats{}}
+	if err := run.LoadCheckpoint(&cp); err != nil {
+		return out, err
+	}
+	if cp.Applied {
+		// The apply committed before the process died; only cleanup was left.
+		out.result, out.before = cp.Result, cp.Before
+		for _, k := range ManifestKeys {
+			if fs := cp.Files[k]; fs != nil {
+				out.files = append(out.files, *fs)
+				out.rejected += fs.Rejected
+			}
+		}
+		return out, s.dropScratch(ctx, run.Job.ID)
+	}
+	if !run.Resumed {
+		// Scratch rows of earlier runs that failed for good are of no use.
+		if err := s.clearStaleScratch(ctx); err != nil {
+			return out, err
+		}
+	}
+	if sj.before != nil && !cp.BeforeDone {
+		err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+			n, err := sj.before(ctx, tx)
+			if err != nil {
+				return err
+			}
+			cp.BeforeDone, cp.Before = true, n
+			return run.Checkpoint(ctx, tx, "prepare", cp, nil)
+		})
+		if err != nil {
+			return out, err
+		}
+	}
+	out.before = cp.Before
+
+	save := func(ctx context.Context, tx *store.Tx) error { return run.Checkpoint(ctx, tx, run.Job.Phase, cp, nil) }
+	sl := &scratchLoad{svc: s, run: run, sep: sj.sep, limit: sj.limit, maxRejects: sj.maxRejects, onSave: save, rejectSink: sj.onReject}
+	for _, k := range ManifestKeys {
+		if p := sj.files[k]; p != "" {
+			fs := cp.Files[k]
+			if fs == nil {
+				fs = &FileStats{Key: k, Path: p}
+				cp.Files[k] = fs
+			}
+			sl.files = append(sl.files, fs)
+		}
+	}
+	for _, fs := range sl.files {
+		if err := run.SetPhase(ctx, "read "+describeKey(fs.Key)); err != nil {
+			return out, err
+		}
+		err := sl.load(ctx, fs)
+		out.files, out.rejected = derefFiles(sl.files), sl.totalRejected()
+		if err != nil {
+			if _, ok := err.(*TooManyRejectsError); ok {
+				// Nothing reached the real tables; the scratch rows go too.
+				if derr := s.dropScratch(ctx, run.Job.ID); derr != nil {
+					return out, derr
+				}
+			}
+			return out, err
+		}
+	}
+
+	tracker := s.Progress.Phase("apply", 0)
+	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
+		if err := run.Checkpoint(ctx, tx, "apply", cp, nil); err != nil {
+			return err
+		}
+		res, err := sj.apply(ctx, tx, run, out.files)
+		if err != nil {
+			return err
+		}
+		if out.result, err = json.Marshal(res); err != nil {
+			return fmt.Errorf("encoding result: %w", err)
+		}
+		cp.Applied, cp.Result = true, out.result
+		return run.Checkpoint(ctx, tx, "applied", cp, nil)
+	})
+	tracker.Done()
+	if err != nil {
+		return out, err
+	}
+	return out, s.dropScratch(ctx, run.Job.ID)
+}
