@@ -17,7 +17,7 @@ import (
 func (a *app) registrarCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "registrar", Short: "Registrar data migration (design note 1)"}
 	cmd.AddCommand(a.loadTransitionCmd(), a.transferCmd(), a.migrateCmd(), a.analyzeCmd(), a.domainsCmd(),
-		a.loginCmd(), a.generateCmd())
+		a.loginCmd(), a.loadDomainsCmd(), a.loadInvitationsCmd(), a.loadOrgDataCmd(), a.generateCmd())
 	return cmd
 }
 
@@ -27,7 +27,7 @@ func (a *app) service(cmd *cobra.Command) (*registrar.Service, error) {
 		return nil, err
 	}
 	s := registrar.New(db)
-	s.Log, s.Progress, s.Debug = a.log, a.progres, a.debug
+	s.Log, s.Progress, s.Debug, s.Stdin = a.log, a.progres, a.debug, a.env.Stdin
 	return s, nil
 }
 

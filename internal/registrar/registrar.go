@@ -11,7 +11,9 @@ package registrar
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/ferrymigrate/ferry/internal/job"
@@ -25,11 +27,13 @@ type Service struct {
 	Progress job.Progress
 	// Debug allows personal data (e-mail addresses) in log lines.
 	Debug bool
+	// Stdin is read for the file name "-".
+	Stdin io.Reader
 }
 
 // New returns a Service with quiet defaults.
 func New(db *store.DB) *Service {
-	return &Service{DB: db, Log: slog.New(slog.DiscardHandler), Progress: job.Nop}
+	return &Service{DB: db, Log: slog.New(slog.DiscardHandler), Progress: job.Nop, Stdin: os.Stdin}
 }
 
 // jobGroup serialises registrar jobs: two loads or a load and a transfer

@@ -157,7 +157,7 @@ func (l *scratchLoad) load(ctx context.Context, fs *FileStats) error {
 		if fs.Offset > 0 {
 			return inputErr("cannot resume a load from standard input; rerun with a file")
 		}
-		r = os.Stdin
+		r = l.svc.Stdin
 	} else {
 		f, err := os.Open(fs.Path)
 		if err != nil {
