@@ -5,6 +5,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -97,7 +98,13 @@ func Run(ctx context.Context, env Env, args []string) error {
 	root := NewRoot(env)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
-	if err != nil && isCobraUsage(err) {
+	switch {
+	case err == nil:
+	case ctx.Err() != nil && !errors.Is(err, context.Canceled):
+		// A statement cut short by the signal fails with a driver error;
+		// the cause that matters to the operator is the interruption.
+		return fmt.Errorf("%w: %v", context.Canceled, err)
+	case isCobraUsage(err):
 		return &UsageError{Msg: err.Error()}
 	}
 	return err
