@@ -115,7 +115,7 @@ func TestContactReader(t *testing.T) {
 		{Line: 9, ID: "USER7", Email: "spaced@test.com"},
 		{Line: 10, ID: "USER8", Email: "user8@test.com"},
 	}, []wantReject{
-		{4, `invalid e-mail "not-an-email"`},
+		{4, "invalid e-mail in column 7"},
 		{5, "invalid e-mail"},
 		{6, "empty contact id"},
 		{7, "wrong column count: got 5, want at least 7"},

@@ -1,6 +1,7 @@
 package registrar
 
 import (
+	"github.com/ferrymigrate/ferry/internal/job"
 	"encoding/json"
 	"fmt"
 	"testing"
@@ -35,12 +36,12 @@ func dump(t *testing.T, db *store.DB, q string) {
 func TestExplore(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		s := New(db)
-		files, err := FileSource{Directory: "../../../shared/fixtures/getgov", Manifest: "test_migrationFilepaths.json"}.Resolve()
+		files, err := FileSource{Directory: "testdata/escrow"}.Resolve()
 		if err != nil {
 			t.Fatal(err)
 		}
 		fmt.Println(files)
-		res, err := s.LoadTransitionDomains(t.Context(), LoadOptions{Files: files, MaxRejects: -1})
+		res, err := s.LoadTransitionDomains(t.Context(), LoadOptions{Files: files, MaxRejects: -1, OnReject: func(r job.Reject){fmt.Printf("REJ %s:%d %s\n", r.File, r.Line, r.Reason)}})
 		b, _ := json.MarshalIndent(res, "", " ")
 		fmt.Println(string(b), err)
 		dump(t, db, `SELECT domain_name, username, status, epp_statuses, contact_roles, email_sent, processed, organization_name, generic_org_type, federal_type, federal_agency, first_name, middle_name, last_name, email, phone, epp_creation_date, epp_expiration_date FROM transition_domain ORDER BY domain_name, username`)
