@@ -114,7 +114,7 @@ func (a *app) loadInvitationsCmd() *cobra.Command {
 				fmt.Fprintf(w, "load-invitations: job %d: %d invitations created, %d already existed\n", res.JobID, res.Created, res.Existing)
 				fmt.Fprintf(w, "ignored contacts (linked to no domain): %d\ndomains not found: %d\n", res.IgnoredContacts, res.MissingDomains)
 				fmt.Fprintf(w, "linked contacts without e-mail: %d, linked contacts not in the contacts file: %d\n", res.ContactsNoEmail, res.ContactsNotFound)
-				printRejects(w, res.JobID, res.Rejected, res.Rejects)
+				printRejects(w, res.JobID, res.TotalRejected, res.Rejects)
 				printReport(w, res.Report)
 			})
 		},
@@ -161,7 +161,7 @@ func (a *app) loadOrgDataCmd() *cobra.Command {
 				fmt.Fprintf(w, "load-organization-data: job %d\nstaging rows updated: %d\n", res.JobID, res.StagingUpdated)
 				fmt.Fprintf(w, "domain information: %d addresses filled, %d already up to date, %d edited by a user (left alone), %d without organisation data, %d domains without domain information\n",
 					res.InformationUpdated, res.InformationUnchanged, res.UserEdited, res.NoOrganizationData, res.MissingInformation)
-				printRejects(w, res.JobID, res.Rejected, res.Rejects)
+				printRejects(w, res.JobID, res.TotalRejected, res.Rejects)
 				printReport(w, res.Report)
 			})
 		},

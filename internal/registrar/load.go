@@ -2,7 +2,6 @@ package registrar
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/ferrymigrate/ferry/internal/job"
@@ -26,8 +25,7 @@ type LoadOptions struct {
 
 // LoadResult is the outcome of LoadTransitionDomains.
 type LoadResult struct {
-	JobID   int64 `json:"jobId"`
-	Resumed bool  `json:"resumed"`
+	JobSummary
 	// Rows accounts for every row of the domain contacts file, the file that
 	// drives the load: one staging row per distinct (domain, e-mail).
 	Rows Counts `json:"rows"`
@@ -36,13 +34,9 @@ type LoadResult struct {
 	Unchanged  int64 `json:"unchanged"`
 	Processed  int64 `json:"alreadyProcessed"`
 	// Reset is the number of staging rows deleted by --reset.
-	Reset         int64        `json:"reset"`
-	Enriched      bool         `json:"enriched"`
-	Agencies      int64        `json:"agencies"`
-	TotalRejected int64        `json:"totalRejected"`
-	Files         []FileStats  `json:"files"`
-	Report        Report       `json:"report"`
-	Rejects       []job.Reject `json:"rejects"`
+	Reset    int64 `json:"reset"`
+	Enriched bool  `json:"enriched"`
+	Agencies int64 `json:"agencies"`
 }
 
 // LoadTransitionDomains streams the escrow files into scratch tables and
@@ -57,7 +51,8 @@ func (s *Service) LoadTransitionDomains(ctx context.Context, opts LoadOptions) (
 		maxRejects: opts.MaxRejects, onReject: opts.OnReject,
 		args: map[string]any{"limit": opts.Limit, "reset": opts.Reset, "maxRejects": opts.MaxRejects},
 		apply: func(ctx context.Context, tx *store.Tx, run *job.Run, files []FileStats) (any, error) {
-			r := LoadResult{Files: files}
+			var r LoadResult
+			r.Files = files
 			err := s.applyStaging(ctx, tx, run, opts.Files, &r)
 			return r, err
 		},
@@ -68,23 +63,11 @@ func (s *Service) LoadTransitionDomains(ctx context.Context, opts LoadOptions) (
 		}
 	}
 	out, err := s.runScratchJob(ctx, sj)
-	if out.run != nil {
-		res.JobID, res.Resumed = out.run.Job.ID, out.run.Resumed
-	}
-	res.Files, res.TotalRejected, res.Reset = out.files, out.rejected, out.before
-	if err != nil {
+	res.Reset = out.before
+	if err := s.summarise(ctx, out, err, &res, &res.JobSummary); err != nil {
 		return res, err
 	}
-	if err := json.Unmarshal(out.result, &res); err != nil {
-		return res, err
-	}
-	res.JobID, res.Resumed, res.Files, res.TotalRejected, res.Reset = out.run.Job.ID, out.run.Resumed, out.files, out.rejected, out.before
-	if res.Report, err = loadReport(ctx, s.DB, res.JobID); err != nil {
-		return res, err
-	}
-	if res.Rejects, err = job.Rejects(ctx, s.DB, res.JobID, reportSamples); err != nil {
-		return res, err
-	}
+	res.Reset = out.before
 	s.Log.Info("load finished", "job", res.JobID, "read", res.Rows.Read, "created", res.Rows.Created,
 		"updated", res.Rows.Updated, "skipped", res.Rows.Skipped, "rejected", res.Rows.Rejected)
 	return res, nil

@@ -2,7 +2,6 @@ package registrar
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/ferrymigrate/ferry/internal/job"
 	"github.com/ferrymigrate/ferry/internal/store"
@@ -10,21 +9,16 @@ import (
 
 // OrgDataResult is the outcome of LoadOrganizationData.
 type OrgDataResult struct {
-	JobID   int64 `json:"jobId"`
-	Resumed bool  `json:"resumed"`
+	JobSummary
 	// StagingUpdated counts staging rows whose address changed.
 	StagingUpdated int64 `json:"stagingRowsUpdated"`
 	// DomainInformation counts per domain.
-	InformationUpdated   int64        `json:"domainInformationUpdated"`
-	InformationUnchanged int64        `json:"domainInformationUnchanged"`
-	UserEdited           int64        `json:"userEdited"`
-	NoOrganizationData   int64        `json:"noOrganizationData"`
-	MissingInformation   int64        `json:"missingDomainInformation"`
-	UnmappableStates     int64        `json:"unmappableStates"`
-	Rejected             int64        `json:"rejected"`
-	Files                []FileStats  `json:"files"`
-	Report               Report       `json:"report"`
-	Rejects              []job.Reject `json:"rejects"`
+	InformationUpdated   int64 `json:"domainInformationUpdated"`
+	InformationUnchanged int64 `json:"domainInformationUnchanged"`
+	UserEdited           int64 `json:"userEdited"`
+	NoOrganizationData   int64 `json:"noOrganizationData"`
+	MissingInformation   int64 `json:"missingDomainInformation"`
+	UnmappableStates     int64 `json:"unmappableStates"`
 }
 
 // LoadOrganizationData backfills organisation addresses onto the staging
@@ -45,22 +39,7 @@ func (s *Service) LoadOrganizationData(ctx context.Context, src Files, sep rune,
 		args: map[string]any{"maxRejects": maxRejects}, apply: s.applyOrgData,
 	}
 	out, err := s.runScratchJob(ctx, sj)
-	if out.run != nil {
-		res.JobID, res.Resumed = out.run.Job.ID, out.run.Resumed
-	}
-	res.Files, res.Rejected = out.files, out.rejected
-	if err != nil {
-		return res, err
-	}
-	if err := json.Unmarshal(out.result, &res); err != nil {
-		return res, err
-	}
-	res.JobID, res.Resumed, res.Files, res.Rejected = out.run.Job.ID, out.run.Resumed, out.files, out.rejected
-	if res.Report, err = loadReport(ctx, s.DB, res.JobID); err != nil {
-		return res, err
-	}
-	res.Rejects, err = job.Rejects(ctx, s.DB, res.JobID, reportSamples)
-	return res, err
+	return res, s.summarise(ctx, out, err, &res, &res.JobSummary)
 }
 
 func (s *Service) applyOrgData(ctx context.Context, tx *store.Tx, run *job.Run, _ []FileStats) (any, error) {

@@ -2,7 +2,6 @@ package registrar
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/ferrymigrate/ferry/internal/job"
 	"github.com/ferrymigrate/ferry/internal/store"
@@ -22,11 +21,8 @@ type PrototypeOptions struct {
 
 // LoadDomainsResult is the outcome of LoadDomains.
 type LoadDomainsResult struct {
-	JobID   int64        `json:"jobId"`
-	Resumed bool         `json:"resumed"`
-	Rows    Counts       `json:"rows"`
-	Files   []FileStats  `json:"files"`
-	Rejects []job.Reject `json:"rejects"`
+	JobSummary
+	Rows Counts `json:"rows"`
 }
 
 // LoadDomains creates a Domain, in state "unknown", for every name in an
@@ -57,34 +53,18 @@ func (s *Service) LoadDomains(ctx context.Context, opts PrototypeOptions) (res L
 		},
 	}
 	out, err := s.runScratchJob(ctx, sj)
-	if out.run != nil {
-		res.JobID, res.Resumed = out.run.Job.ID, out.run.Resumed
-	}
-	res.Files = out.files
-	if err != nil {
-		return res, err
-	}
-	if err := json.Unmarshal(out.result, &res.Rows); err != nil {
-		return res, err
-	}
-	res.Rejects, err = job.Rejects(ctx, s.DB, res.JobID, reportSamples)
-	return res, err
+	return res, s.summarise(ctx, out, err, &res.Rows, &res.JobSummary)
 }
 
 // LoadInvitationsResult is the outcome of LoadInvitations.
 type LoadInvitationsResult struct {
-	JobID            int64        `json:"jobId"`
-	Resumed          bool         `json:"resumed"`
-	Created          int64        `json:"created"`
-	Existing         int64        `json:"existing"`
-	IgnoredContacts  int64        `json:"ignoredContacts"`
-	MissingDomains   int64        `json:"missingDomains"`
-	ContactsNoEmail  int64        `json:"contactsWithoutEmail"`
-	ContactsNotFound int64        `json:"contactsNotFound"`
-	Rejected         int64        `json:"rejected"`
-	Files            []FileStats  `json:"files"`
-	Report           Report       `json:"report"`
-	Rejects          []job.Reject `json:"rejects"`
+	JobSummary
+	Created          int64 `json:"created"`
+	Existing         int64 `json:"existing"`
+	IgnoredContacts  int64 `json:"ignoredContacts"`
+	MissingDomains   int64 `json:"missingDomains"`
+	ContactsNoEmail  int64 `json:"contactsWithoutEmail"`
+	ContactsNotFound int64 `json:"contactsNotFound"`
 }
 
 // LoadInvitations creates one invitation per lowercased contact e-mail and
@@ -105,22 +85,7 @@ func (s *Service) LoadInvitations(ctx context.Context, opts PrototypeOptions) (r
 		apply: s.applyInvitations,
 	}
 	out, err := s.runScratchJob(ctx, sj)
-	if out.run != nil {
-		res.JobID, res.Resumed = out.run.Job.ID, out.run.Resumed
-	}
-	res.Files, res.Rejected = out.files, out.rejected
-	if err != nil {
-		return res, err
-	}
-	if err := json.Unmarshal(out.result, &res); err != nil {
-		return res, err
-	}
-	res.JobID, res.Resumed, res.Files, res.Rejected = out.run.Job.ID, out.run.Resumed, out.files, out.rejected
-	if res.Report, err = loadReport(ctx, s.DB, res.JobID); err != nil {
-		return res, err
-	}
-	res.Rejects, err = job.Rejects(ctx, s.DB, res.JobID, reportSamples)
-	return res, err
+	return res, s.summarise(ctx, out, err, &res, &res.JobSummary)
 }
 
 func (s *Service) applyInvitations(ctx context.Context, tx *store.Tx, run *job.Run, _ []FileStats) (any, error) {

@@ -46,6 +46,39 @@ type scratchOutcome struct {
 	result   json.RawMessage // the apply's result, as stored
 }
 
+// JobSummary is what every file loader reports besides its own counts.
+type JobSummary struct {
+	JobID         int64        `json:"jobId"`
+	Resumed       bool         `json:"resumed"`
+	Files         []FileStats  `json:"files"`
+	TotalRejected int64        `json:"totalRejected"`
+	Report        Report       `json:"report"`
+	Rejects       []job.Reject `json:"rejects"`
+}
+
+// summarise fills a loader's result: its own counts from the result the
+// apply stored, then the job's identity, files, findings and first rejects.
+func (s *Service) summarise(ctx context.Context, out scratchOutcome, runErr error, counts any, sum *JobSummary) error {
+	if runErr == nil && out.result != nil {
+		if err := json.Unmarshal(out.result, counts); err != nil {
+			return err
+		}
+	}
+	if out.run != nil {
+		sum.JobID, sum.Resumed = out.run.Job.ID, out.run.Resumed
+	}
+	sum.Files, sum.TotalRejected = out.files, out.rejected
+	if runErr != nil {
+		return runErr
+	}
+	var err error
+	if sum.Report, err = loadReport(ctx, s.DB, sum.JobID); err != nil {
+		return err
+	}
+	sum.Rejects, err = job.Rejects(ctx, s.DB, sum.JobID, reportSamples)
+	return err
+}
+
 // runScratchJob runs sj. The job record's counts are the apply's result, or
 // the file statistics when the job ended before applying.
 func (s *Service) runScratchJob(ctx context.Context, sj scratchJob) (out scratchOutcome, err error) {
