@@ -6,17 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/ferrymigrate/ferry/internal/registrar"
 	"github.com/ferrymigrate/ferry/internal/synth"
 )
-
-// migrateResult is migrate's JSON: each step's result, then the analysis.
-type migrateResult struct {
-	Load     registrar.LoadResult     `json:"load"`
-	Transfer registrar.TransferResult `json:"transfer"`
-	Analysis registrar.Analysis       `json:"analysis"`
-	Changed  bool                     `json:"changed"`
-}
 
 func (a *app) migrateCmd() *cobra.Command {
 	f := &loadFlags{sep: '|'}
@@ -39,23 +30,18 @@ a second run changes nothing and says so. No e-mail is sent.`,
 			if err := files.RequireCore(); err != nil {
 				return err
 			}
-			var res migrateResult
-			if res.Load, err = a.runLoad(cmd, f, files); err != nil {
+			load, done, err := a.loadOptions(cmd, f, files)
+			if err != nil {
 				return err
 			}
 			s, err := a.service(cmd)
 			if err != nil {
 				return err
 			}
-			if res.Transfer, err = s.Transfer(cmd.Context(), registrar.TransferOptions{}); err != nil {
+			res, err := s.Migrate(cmd.Context(), load)
+			if err := done(err); err != nil {
 				return err
 			}
-			if res.Analysis, err = registrar.Analyze(cmd.Context(), s.DB); err != nil {
-				return err
-			}
-			l, t := res.Load.Rows, res.Transfer
-			res.Changed = l.Created+l.Updated+res.Load.Reset+t.Domains.Created+t.Domains.Updated+t.Invitations.Created+
-				t.DomainInformation.Created+t.DomainInformation.Updated+t.Contacts.Created+t.Contacts.Updated > 0
 			return a.emit(res, func(w io.Writer) {
 				printLoad(w, res.Load, a.debug)
 				fmt.Fprintln(w)

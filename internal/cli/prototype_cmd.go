@@ -24,23 +24,13 @@ func addRejectFlags(cmd *cobra.Command, f *rejectFlags) {
 	cmd.Flags().Int64Var(&f.maxRejects, "max-rejects", -1, "fail, applying nothing, when more than N rows are rejected (-1 = no limit)")
 }
 
-// prototypeOptions opens the --rejects file; the caller closes it with done.
+// options opens the --rejects file; the caller closes it with done.
 func (f *rejectFlags) options(files registrar.Files) (registrar.PrototypeOptions, func(error) error, error) {
-	rw, err := openRejects(f.rejects)
+	onReject, done, err := rejectSink(f.rejects)
 	if err != nil {
 		return registrar.PrototypeOptions{}, nil, err
 	}
-	opts := registrar.PrototypeOptions{Files: files, Sep: rune(f.sep), MaxRejects: f.maxRejects}
-	if rw != nil {
-		opts.OnReject = rw.add
-	}
-	done := func(err error) error {
-		if cerr := rw.close(); err == nil {
-			return cerr
-		}
-		return err
-	}
-	return opts, done, nil
+	return registrar.PrototypeOptions{Files: files, Sep: rune(f.sep), MaxRejects: f.maxRejects, OnReject: onReject}, done, nil
 }
 
 func printRejects(w io.Writer, jobID, total int64, samples []job.Reject) {
@@ -142,19 +132,12 @@ func (a *app) loadOrgDataCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			rw, err := openRejects(f.rejects)
+			onReject, done, err := rejectSink(f.rejects)
 			if err != nil {
 				return err
 			}
-			var onReject func(job.Reject)
-			if rw != nil {
-				onReject = rw.add
-			}
 			res, err := s.LoadOrganizationData(cmd.Context(), files, rune(f.sep), f.maxRejects, onReject)
-			if cerr := rw.close(); err == nil && cerr != nil {
-				err = cerr
-			}
-			if err != nil {
+			if err := done(err); err != nil {
 				return err
 			}
 			return a.emit(res, func(w io.Writer) {

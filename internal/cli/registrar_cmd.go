@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"os"
@@ -75,39 +76,36 @@ func (m *manifestFlags) source(positional map[string]string) registrar.FileSourc
 	return src
 }
 
-// rejectWriter writes rejected rows to the --rejects file as they are found.
-type rejectWriter struct {
-	f   *os.File
-	err error
-}
-
-func openRejects(path string) (*rejectWriter, error) {
+// rejectSink opens the --rejects file, if one is asked for: onReject writes
+// each rejected row as it is found, done closes the file and returns the
+// first error, the command's own first.
+func rejectSink(path string) (onReject func(job.Reject), done func(error) error, err error) {
 	if path == "" {
-		return nil, nil
+		return nil, func(err error) error { return err }, nil
 	}
 	f, err := os.Create(path)
 	if err != nil {
-		return nil, fmt.Errorf("%w: --rejects %s: %v", registrar.ErrInput, path, err)
+		return nil, nil, fmt.Errorf("%w: --rejects %s: %v", registrar.ErrInput, path, err)
 	}
-	fmt.Fprintln(f, "file\tline\treason\traw")
-	return &rejectWriter{f: f}, nil
-}
-
-func (w *rejectWriter) add(r job.Reject) {
-	if w == nil || w.err != nil {
-		return
+	w := bufio.NewWriter(f)
+	fmt.Fprintln(w, "file\tline\treason\traw")
+	onReject = func(r job.Reject) {
+		fmt.Fprintf(w, "%s\t%d\t%s\t%s\n", r.File, r.Line, r.Reason, strings.ReplaceAll(r.Raw, "\t", " "))
 	}
-	_, w.err = fmt.Fprintf(w.f, "%s\t%d\t%s\t%s\n", r.File, r.Line, r.Reason, strings.ReplaceAll(r.Raw, "\t", " "))
-}
-
-func (w *rejectWriter) close() error {
-	if w == nil {
+	done = func(err error) error {
+		werr := w.Flush()
+		if cerr := f.Close(); werr == nil {
+			werr = cerr
+		}
+		if err != nil {
+			return err
+		}
+		if werr != nil {
+			return fmt.Errorf("writing --rejects %s: %w", path, werr)
+		}
 		return nil
 	}
-	if err := w.f.Close(); w.err == nil {
-		w.err = err
-	}
-	return w.err
+	return onReject, done, nil
 }
 
 type loadFlags struct {
@@ -143,8 +141,16 @@ when present. Rerunning with the same files changes nothing.`,
 			if err != nil {
 				return err
 			}
-			res, err := a.runLoad(cmd, f, files)
+			opts, done, err := a.loadOptions(cmd, f, files)
 			if err != nil {
+				return err
+			}
+			s, err := a.service(cmd)
+			if err != nil {
+				return err
+			}
+			res, err := s.LoadTransitionDomains(cmd.Context(), opts)
+			if err := done(err); err != nil {
 				return err
 			}
 			return a.emit(res, func(w io.Writer) { printLoad(w, res, a.debug) })
@@ -167,29 +173,19 @@ func addLoadFlags(cmd *cobra.Command, f *loadFlags) {
 	addManifestFlags(cmd, &f.manifestFlags)
 }
 
-func (a *app) runLoad(cmd *cobra.Command, f *loadFlags, files registrar.Files) (registrar.LoadResult, error) {
+// loadOptions confirms --reset and opens the --rejects file; done closes it.
+func (a *app) loadOptions(cmd *cobra.Command, f *loadFlags, files registrar.Files) (registrar.LoadOptions, func(error) error, error) {
 	if f.reset {
 		if err := a.confirm(f.yes, "Resetting deletes every TransitionDomain staging row. Continue?"); err != nil {
-			return registrar.LoadResult{}, err
+			return registrar.LoadOptions{}, nil, err
 		}
 	}
-	s, err := a.service(cmd)
+	onReject, done, err := rejectSink(f.rejects)
 	if err != nil {
-		return registrar.LoadResult{}, err
+		return registrar.LoadOptions{}, nil, err
 	}
-	rw, err := openRejects(f.rejects)
-	if err != nil {
-		return registrar.LoadResult{}, err
-	}
-	opts := registrar.LoadOptions{Files: files, Sep: rune(f.sep), Limit: f.limit, Reset: f.reset, MaxRejects: f.maxRejects}
-	if rw != nil {
-		opts.OnReject = rw.add
-	}
-	res, err := s.LoadTransitionDomains(cmd.Context(), opts)
-	if cerr := rw.close(); err == nil && cerr != nil {
-		err = cerr
-	}
-	return res, err
+	opts := registrar.LoadOptions{Files: files, Sep: rune(f.sep), Limit: f.limit, Reset: f.reset, MaxRejects: f.maxRejects, OnReject: onReject}
+	return opts, done, nil
 }
 
 func printLoad(w io.Writer, r registrar.LoadResult, debug bool) {
@@ -293,11 +289,11 @@ func (a *app) analyzeCmd() *cobra.Command {
 		Short: "Compare the staging table with Domains, DomainInformation and invitations",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := a.open(cmd.Context())
+			s, err := a.service(cmd)
 			if err != nil {
 				return err
 			}
-			an, err := registrar.Analyze(cmd.Context(), db)
+			an, err := s.Analyze(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -100,8 +100,8 @@ func Start(ctx context.Context, db *store.DB, spec Spec) (*Run, error) {
 		if spec.Group != "" {
 			var id int64
 			var kind string
-			err := tx.QueryRow(ctx, `SELECT id, kind FROM ferry_job WHERE status = 'running' AND (kind = ? OR kind LIKE ?) ORDER BY id LIMIT 1`,
-				spec.Group, spec.Group+".%").Scan(&id, &kind)
+			err := tx.QueryRow(ctx, `SELECT id, kind FROM ferry_job WHERE status = 'running' AND job_group = ? ORDER BY id LIMIT 1`,
+				spec.Group).Scan(&id, &kind)
 			if err == nil {
 				return fmt.Errorf("%w: job %d (%s); wait for it or, if its process is gone, rerun after %s", ErrBusy, id, kind, staleAfter)
 			}
@@ -128,9 +128,9 @@ func Start(ctx context.Context, db *store.DB, spec Spec) (*Run, error) {
 			}
 		}
 		var id int64
-		err := tx.QueryRow(ctx, `INSERT INTO ferry_job (kind, status, dry_run, fingerprint, args, inputs, owner, started_at, heartbeat_at)
-			VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			spec.Kind, spec.DryRun, fp, string(args), string(inputs), owner, now, now).Scan(&id)
+		err := tx.QueryRow(ctx, `INSERT INTO ferry_job (kind, job_group, status, dry_run, fingerprint, args, inputs, owner, started_at, heartbeat_at)
+			VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			spec.Kind, spec.Group, spec.DryRun, fp, string(args), string(inputs), owner, now, now).Scan(&id)
 		if err != nil {
 			return err
 		}

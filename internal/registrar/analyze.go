@@ -3,6 +3,8 @@ package registrar
 import (
 	"context"
 
+	"github.com/ferrymigrate/ferry/internal/job"
+
 	"github.com/ferrymigrate/ferry/internal/store"
 )
 
@@ -17,6 +19,12 @@ type Analysis struct {
 	DuplicateDomains         int64 `json:"duplicateDomains"`
 	MissingDomainInformation int64 `json:"missingDomainInformation"`
 	MissingInvitations       int64 `json:"missingInvitations"`
+}
+
+// Analyze runs the analysis and records it as a job, so the history of
+// analyses shows how a migration converged.
+func (s *Service) Analyze(ctx context.Context) (Analysis, error) {
+	return recorded(ctx, s, "registrar.analyze", nil, func(*job.Run) (Analysis, error) { return Analyze(ctx, s.DB) })
 }
 
 // Analyze compares the staging table with the tables the transfer fills.

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ferrymigrate/ferry/internal/escrow"
+	"github.com/ferrymigrate/ferry/internal/job"
 	"github.com/ferrymigrate/ferry/internal/store"
 )
 
@@ -27,6 +28,13 @@ type LoginResult struct {
 // role and mark it retrieved. It is safe to call at every sign-in.
 func (s *Service) Login(ctx context.Context, subject, email string) (LoginResult, error) {
 	subject, email = strings.TrimSpace(subject), strings.TrimSpace(email)
+	// The job record names the subject, an opaque id, never the e-mail.
+	return recorded(ctx, s, "registrar.login", map[string]string{"subject": subject}, func(*job.Run) (LoginResult, error) {
+		return s.login(ctx, subject, email)
+	})
+}
+
+func (s *Service) login(ctx context.Context, subject, email string) (LoginResult, error) {
 	res := LoginResult{Subject: subject, Email: email, Domains: []string{}}
 	if subject == "" {
 		return res, inputErr("login needs a subject (the identity provider's user id)")

@@ -9,6 +9,7 @@
 package registrar
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -94,3 +95,19 @@ type ReportItem struct {
 const reportSamples = 20
 
 func nowUTC() time.Time { return time.Now().UTC() }
+
+// recorded runs fn as a job of its own, so commands that are not file
+// loads (sign-in, analysis, the migrate wrapper) leave a durable record too.
+// The group is empty: such jobs never block the loads they may wrap.
+func recorded[T any](ctx context.Context, s *Service, kind string, args any, fn func(run *job.Run) (T, error)) (res T, err error) {
+	run, err := job.Start(ctx, s.DB, job.Spec{Kind: kind, Args: args})
+	if err != nil {
+		return res, err
+	}
+	defer func() {
+		if ferr := run.Finish(ctx, res, err); ferr != nil && err == nil {
+			err = ferr
+		}
+	}()
+	return fn(run)
+}

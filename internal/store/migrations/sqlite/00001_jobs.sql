@@ -3,6 +3,7 @@
 CREATE TABLE ferry_job (
     id           INTEGER PRIMARY KEY,
     kind         text        NOT NULL,
+    job_group    text        NOT NULL DEFAULT '',
     status       text        NOT NULL,
     phase        text        NOT NULL DEFAULT '',
     dry_run      boolean     NOT NULL DEFAULT false,
@@ -19,6 +20,7 @@ CREATE TABLE ferry_job (
     finished_at  TIMESTAMP
 );
 CREATE INDEX ferry_job_kind_status ON ferry_job (kind, status);
+CREATE INDEX ferry_job_group_status ON ferry_job (job_group, status);
 
 -- Input rows that were refused, with file, line and reason.
 CREATE TABLE ferry_reject (
