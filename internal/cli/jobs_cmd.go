@@ -11,7 +11,7 @@ import (
 )
 
 func (a *app) jobsCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "jobs", Short: "Show the durable record of ferry runs"}
+	cmd := group("jobs", "Show the durable record of ferry runs")
 	var limit int
 	list := &cobra.Command{
 		Use:   "list",

@@ -20,6 +20,9 @@ DomainInformation, then print the table analysis. Every step is idempotent:
 a second run changes nothing and says so. No e-mail is sent.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.limit < 0 {
+				return &UsageError{Msg: "--limit must be 0 (all) or more"}
+			}
 			if f.directory == "" && f.manifest == "" {
 				return &UsageError{Msg: "migrate needs --directory (and optionally --manifest)"}
 			}
@@ -43,7 +46,7 @@ a second run changes nothing and says so. No e-mail is sent.`,
 				return err
 			}
 			return a.emit(res, func(w io.Writer) {
-				printLoad(w, res.Load, a.debug)
+				printLoad(w, res.Load)
 				fmt.Fprintln(w)
 				printTransfer(w, res.Transfer)
 				fmt.Fprintln(w)

@@ -16,7 +16,7 @@ import (
 )
 
 func (a *app) registrarCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "registrar", Short: "Registrar data migration (design note 1)"}
+	cmd := group("registrar", "Registrar data migration (design note 1)")
 	cmd.AddCommand(a.loadTransitionCmd(), a.transferCmd(), a.migrateCmd(), a.analyzeCmd(), a.domainsCmd(),
 		a.loginCmd(), a.loadDomainsCmd(), a.loadInvitationsCmd(), a.loadOrgDataCmd(), a.generateCmd())
 	return cmd
@@ -127,6 +127,9 @@ load_transition_domain). Name the three core files as arguments, or use
 --directory with a manifest; enrichment files named in the manifest are used
 when present. Rerunning with the same files changes nothing.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.limit < 0 {
+				return &UsageError{Msg: "--limit must be 0 (all) or more"}
+			}
 			if len(args) != 0 && len(args) != 3 {
 				return &UsageError{Msg: "load-transition-domains takes DOMAIN_CONTACTS CONTACTS STATUSES, or none with --directory"}
 			}
@@ -153,7 +156,7 @@ when present. Rerunning with the same files changes nothing.`,
 			if err := done(err); err != nil {
 				return err
 			}
-			return a.emit(res, func(w io.Writer) { printLoad(w, res, a.debug) })
+			return a.emit(res, func(w io.Writer) { printLoad(w, res) })
 		},
 	}
 	addLoadFlags(cmd, f)
@@ -188,7 +191,7 @@ func (a *app) loadOptions(cmd *cobra.Command, f *loadFlags, files registrar.File
 	return opts, done, nil
 }
 
-func printLoad(w io.Writer, r registrar.LoadResult, debug bool) {
+func printLoad(w io.Writer, r registrar.LoadResult) {
 	resumed := ""
 	if r.Resumed {
 		resumed = " (resumed)"
@@ -248,6 +251,9 @@ func (a *app) transferCmd() *cobra.Command {
 		Short: "Create Domains, DomainInvitations and DomainInformation from the staging rows",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.Limit < 0 || opts.BatchSize <= 0 {
+				return &UsageError{Msg: "--limit must be 0 (all) or more and --batch more than 0"}
+			}
 			s, err := a.service(cmd)
 			if err != nil {
 				return err

@@ -190,3 +190,21 @@ func (a *app) confirm(yes bool, question string) error {
 	}
 	return fmt.Errorf("%w (not confirmed)", ErrNeedsYes)
 }
+
+// group is a command that only holds subcommands. Cobra would print help and
+// succeed on a mistyped subcommand; a script must see that as a usage error.
+func group(use, short string) *cobra.Command {
+	return &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return &UsageError{Msg: fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())}
+			}
+			cmd.SetOut(cmd.ErrOrStderr())
+			cmd.Help()
+			return &UsageError{Msg: cmd.CommandPath() + " needs a subcommand"}
+		},
+	}
+}

@@ -48,6 +48,13 @@ type FileSource struct {
 func (src FileSource) Resolve() (Files, error) {
 	names := map[string]string{}
 	dir := src.Directory
+	if dir != "" {
+		if st, err := os.Stat(dir); err != nil {
+			return nil, inputErr("directory %s: %v", dir, unwrapPathErr(err))
+		} else if !st.IsDir() {
+			return nil, inputErr("%s is not a directory", dir)
+		}
+	}
 	manifestPath := src.Manifest
 	if manifestPath == "" && src.Directory != "" {
 		if p := filepath.Join(src.Directory, DefaultManifest); fileExists(p) {

@@ -105,22 +105,22 @@ type Options struct {
 // included and the header line of the adhoc files excluded; every line ends
 // with a newline, so a file's line count is Rows (+1 for a header file).
 type FileSummary struct {
-	Name    string
-	Rows    int64
-	BadRows int64
-	Bytes   int64
+	Name    string `json:"name"`
+	Rows    int64  `json:"rows"`
+	BadRows int64  `json:"badRows"`
+	Bytes   int64  `json:"bytes"`
 }
 
 // Summary reports what Generate wrote. The entity counts exclude bad rows:
 // Contacts is the number of good contact rows, DomainContacts and Statuses
 // the good rows of those files. BadRows is the total over all files.
 type Summary struct {
-	Files          map[string]FileSummary // by manifest key
-	Domains        int64
-	Contacts       int64
-	DomainContacts int64
-	Statuses       int64
-	BadRows        int64
+	Files          map[string]FileSummary `json:"files"` // by manifest key
+	Domains        int64                  `json:"domains"`
+	Contacts       int64                  `json:"contacts"`
+	DomainContacts int64                  `json:"domainContacts"`
+	Statuses       int64                  `json:"statuses"`
+	BadRows        int64                  `json:"badRows"`
 }
 
 // Generate writes the nine export files and the manifest into dir, creating
