@@ -15,7 +15,9 @@ import (
 // chunkRows is how many records one scratch-load transaction carries. Each
 // chunk commits with its checkpoint, so an interrupted load loses at most
 // one chunk of work.
-const chunkRows = 200_000
+// It is a variable only so that tests can interrupt and resume a load of a
+// small input between chunks.
+var chunkRows = 200_000
 
 // scratchTable describes how one kind of escrow file lands in its scratch table.
 type scratchTable struct {
@@ -169,6 +171,15 @@ func (l *scratchLoad) load(ctx context.Context, fs *FileStats) error {
 		}
 		r = f
 	}
+	if l.limit > 0 && fs.Key == KeyDomainContacts {
+		// --limit counts lines, refused ones included. The reader skips
+		// refused lines on its way to the next record, so it must not see
+		// past line N, or it would read and refuse lines beyond the limit.
+		var err error
+		if r, err = firstLines(r, l.limit); err != nil {
+			return inputErr("%s file %s: %v", describeKey(fs.Key), fs.Path, err)
+		}
+	}
 	var pending []job.Reject
 	opts := escrow.Options{Sep: l.sep, File: filepath.Base(fs.Path), OnReject: func(rj escrow.Reject) {
 		jr := job.Reject{File: rj.File, Line: rj.Line, Reason: rj.Reason, Raw: rj.Raw}
@@ -195,11 +206,13 @@ func (l *scratchLoad) load(ctx context.Context, fs *FileStats) error {
 				src.limited = true
 			}
 			n, err := tx.CopyFrom(ctx, spec.table, cols, src)
+			// A reader failure (a header without its columns, an I/O error)
+			// surfaces through CopyFrom; it is the input's fault, not the database's.
+			if rerr := rr.Err(); rerr != nil {
+				return inputErr("%v", rerr)
+			}
 			if err != nil {
 				return fmt.Errorf("loading %s: %w", fs.Path, err)
-			}
-			if err := rr.Err(); err != nil {
-				return inputErr("%v", err)
 			}
 			_ = n
 			st := rr.Stats()
@@ -226,6 +239,48 @@ func (l *scratchLoad) load(ctx context.Context, fs *FileStats) error {
 		}
 	}
 	return nil
+}
+
+// firstLines returns a reader over the first n lines of r. A regular file
+// stays seekable, as resuming needs: it is cut at the end of line n.
+func firstLines(r io.Reader, n int64) (io.Reader, error) {
+	f, ok := r.(*os.File)
+	var st os.FileInfo
+	if ok {
+		var err error
+		if st, err = f.Stat(); err != nil {
+			return nil, err
+		}
+	}
+	if !ok || !st.Mode().IsRegular() {
+		return &lineLimiter{r: r, left: n}, nil
+	}
+	end, err := io.Copy(io.Discard, &lineLimiter{r: io.NewSectionReader(f, 0, st.Size()), left: n})
+	if err != nil {
+		return nil, err
+	}
+	return io.NewSectionReader(f, 0, end), nil
+}
+
+// lineLimiter ends its input after the given number of '\n'-terminated lines.
+type lineLimiter struct {
+	r    io.Reader
+	left int64
+}
+
+func (l *lineLimiter) Read(p []byte) (int, error) {
+	if l.left <= 0 {
+		return 0, io.EOF
+	}
+	n, err := l.r.Read(p)
+	for i := 0; i < n; i++ {
+		if p[i] == '\n' {
+			if l.left--; l.left == 0 {
+				return i + 1, nil
+			}
+		}
+	}
+	return n, err
 }
 
 // chunkSource feeds at most max records of a reader to one CopyFrom.
