@@ -113,11 +113,13 @@ func (s *Service) Transfer(ctx context.Context, opts TransferOptions) (res Trans
 		if size <= 0 {
 			return false, nil
 		}
-		n, err := s.transferBatch(ctx, tx, run.Job.ID, size, &res)
-		if err != nil || n == 0 {
+		taken, moved, err := s.transferBatch(ctx, tx, run.Job.ID, size, &res)
+		if err != nil || taken == 0 {
 			return false, err
 		}
-		done += n
+		// --limit counts domains transferred; skipped ones do not use it
+		// up, or a skipped domain at the front would stall every rerun.
+		done += moved
 		tracker.Update(done, done)
 		if !opts.DryRun {
 			cp.LastDomain, cp.Result = res.checkpointDomain, &res
@@ -166,40 +168,43 @@ const orgTypeSQL = `CASE x.generic_org_type WHEN 'Federal' THEN 'federal' WHEN '
 const federalTypeSQL = `CASE x.federal_type WHEN 'Executive' THEN 'executive' WHEN 'Judicial' THEN 'judicial'
 	WHEN 'Legislative' THEN 'legislative' END`
 
-// transferBatch moves up to size domains and returns how many it took.
-func (s *Service) transferBatch(ctx context.Context, tx *store.Tx, jobID, size int64, res *TransferResult) (int64, error) {
+// transferBatch looks at up to size domains and returns how many it took
+// and how many of those it transferred (the rest were skipped).
+func (s *Service) transferBatch(ctx context.Context, tx *store.Tx, jobID, size int64, res *TransferResult) (taken, moved int64, err error) {
 	d := tx.Dialect()
-	// The staging rows of one domain share its status and enrichment; max()
-	// picks the non-empty value if rows from different loads disagree.
+	// The staging rows of one domain share its status and enrichment; if
+	// rows from different loads disagree, the newest load's status wins and
+	// max() picks a non-empty value for the rest.
 	// A domain the registrar already has keeps its state when the staged
 	// status is "unknown" (decision 5); a domain in a state the hold
 	// transitions cannot leave (dns needed, deleted) is skipped and its rows
 	// stay unprocessed, as in the reference.
-	err := tempTable(ctx, tx, jobID, "ferry_xfer", `SELECT b.*, dm.id AS domain_id, dm.state AS old_state,
+	err = tempTable(ctx, tx, jobID, "ferry_xfer", `SELECT b.*, dm.id AS domain_id, dm.state AS old_state,
 		dm.expiration_date AS old_exp, dm.registry_created_at AS old_created,
 		CASE WHEN dm.id IS NULL THEN 'create'
 		     WHEN b.status = dm.state THEN 'keep'
 		     WHEN b.status = 'unknown' THEN 'keep_unknown'
 		     WHEN dm.state IN ('ready', 'on hold', 'unknown') THEN 'transition'
 		     ELSE 'blocked' END AS action
-		FROM (SELECT domain_name, max(status) AS status, max(epp_expiration_date) AS exp, max(epp_creation_date) AS created,
+		FROM (SELECT domain_name, (SELECT t2.status FROM transition_domain t2 WHERE t2.domain_name = t.domain_name AND NOT t2.processed
+				ORDER BY t2.job_id DESC, t2.id DESC LIMIT 1) AS status, max(epp_expiration_date) AS exp, max(epp_creation_date) AS created,
 			max(organization_name) AS organization_name, max(generic_org_type) AS generic_org_type,
 			max(federal_type) AS federal_type, max(federal_agency) AS federal_agency,
 			max(first_name) AS first_name, max(middle_name) AS middle_name, max(last_name) AS last_name,
 			max(email) AS email, max(phone) AS phone
-			FROM transition_domain WHERE NOT processed AND domain_name > ?
+			FROM transition_domain t WHERE NOT processed AND domain_name > ?
 			GROUP BY domain_name ORDER BY domain_name LIMIT ?) b
 		LEFT JOIN domain dm ON dm.name = b.domain_name`, []any{res.checkpointDomain, size}, "domain_name", "domain_id")
 	if err != nil {
-		return 0, fmt.Errorf("selecting batch: %w", err)
+		return 0, 0, fmt.Errorf("selecting batch: %w", err)
 	}
 	var n int64
 	var last sql.NullString
 	if err := tx.QueryRow(ctx, `SELECT count(*), max(domain_name) FROM ferry_xfer`).Scan(&n, &last); err != nil {
-		return 0, fmt.Errorf("transfer step %d: %w", 200, err)
+		return 0, 0, fmt.Errorf("transfer step %d: %w", 200, err)
 	}
 	if n == 0 {
-		return 0, dropTemps(ctx, tx, "ferry_xfer")
+		return 0, 0, dropTemps(ctx, tx, "ferry_xfer")
 	}
 	res.checkpointDomain = last.String
 
@@ -213,7 +218,7 @@ func (s *Service) transferBatch(ctx context.Context, tx *store.Tx, jobID, size i
 		`+d.JSONObject("state", "old_state", "expirationDate", "old_exp", "registryCreatedAt", "old_created")+`,
 		`+d.JSONObject("state", newState, "expirationDate", "COALESCE(exp, old_exp)", "registryCreatedAt", "COALESCE(created, old_created)")+`, @now
 		FROM ferry_xfer WHERE `+changed); err != nil {
-		return 0, fmt.Errorf("transfer step %d: %w", 217, err)
+		return 0, 0, fmt.Errorf("transfer step %d: %w", 217, err)
 	}
 	updated, err := execJob(ctx, tx, jobID, `UPDATE domain SET state = CASE WHEN x.action = 'transition' THEN x.status ELSE x.old_state END,
 		expiration_date = COALESCE(x.exp, x.old_exp), registry_created_at = COALESCE(x.created, x.old_created), updated_at = @now
@@ -221,20 +226,20 @@ func (s *Service) transferBatch(ctx context.Context, tx *store.Tx, jobID, size i
 		AND (CASE WHEN x.action = 'transition' THEN x.status ELSE x.old_state END <> x.old_state
 		  OR COALESCE(x.exp, x.old_exp) IS DISTINCT FROM x.old_exp OR COALESCE(x.created, x.old_created) IS DISTINCT FROM x.old_created)`)
 	if err != nil {
-		return 0, fmt.Errorf("transfer step %d: %w", 225, err)
+		return 0, 0, fmt.Errorf("transfer step %d: %w", 225, err)
 	}
 	created, err := execJob(ctx, tx, jobID, `INSERT INTO domain (name, state, expiration_date, registry_created_at, job_id, created_at, updated_at)
 		SELECT domain_name, status, exp, created, @job, @now, @now FROM ferry_xfer WHERE action = 'create'`)
 	if err != nil {
-		return 0, fmt.Errorf("transfer step %d: %w", 230, err)
+		return 0, 0, fmt.Errorf("transfer step %d: %w", 230, err)
 	}
 	if _, err := tx.Exec(ctx, `UPDATE ferry_xfer SET domain_id = (SELECT id FROM domain WHERE domain.name = ferry_xfer.domain_name)
 		WHERE action = 'create'`); err != nil {
-		return 0, fmt.Errorf("transfer step %d: %w", 234, err)
+		return 0, 0, fmt.Errorf("transfer step %d: %w", 234, err)
 	}
 	var blocked int64
 	if err := tx.QueryRow(ctx, `SELECT count(*) FROM ferry_xfer WHERE action = 'blocked'`).Scan(&blocked); err != nil {
-		return 0, fmt.Errorf("transfer step %d: %w", 238, err)
+		return 0, 0, fmt.Errorf("transfer step %d: %w", 238, err)
 	}
 	res.Domains.Created += created
 	res.Domains.Updated += updated
@@ -246,7 +251,7 @@ func (s *Service) transferBatch(ctx context.Context, tx *store.Tx, jobID, size i
 	if err := tx.QueryRow(ctx, `SELECT count(*) FROM (SELECT DISTINCT lower(t.username) AS e, x.domain_id FROM transition_domain t
 		JOIN ferry_xfer x ON x.domain_name = t.domain_name
 		WHERE NOT t.processed AND t.username <> '' AND x.action <> 'blocked') p`).Scan(&pairs); err != nil {
-		return 0, fmt.Errorf("transfer step %d: %w", 250, err)
+		return 0, 0, fmt.Errorf("transfer step %d: %w", 250, err)
 	}
 	invited, err := execJob(ctx, tx, jobID, `INSERT INTO domain_invitation (email, domain_id, status, job_id, created_at, updated_at)
 		SELECT DISTINCT lower(t.username), x.domain_id, 'invited', @job, @now, @now FROM transition_domain t
@@ -254,32 +259,32 @@ func (s *Service) transferBatch(ctx context.Context, tx *store.Tx, jobID, size i
 		WHERE NOT t.processed AND t.username <> '' AND x.action <> 'blocked'
 		AND NOT EXISTS (SELECT 1 FROM domain_invitation i WHERE i.email = lower(t.username) AND i.domain_id = x.domain_id)`)
 	if err != nil {
-		return 0, fmt.Errorf("transfer step %d: %w", 258, err)
+		return 0, 0, fmt.Errorf("transfer step %d: %w", 258, err)
 	}
 	res.Invitations.Created += invited
 	res.Invitations.Existing += pairs - invited
 
 	if err := s.transferInformation(ctx, tx, jobID, res); err != nil {
-		return 0, fmt.Errorf("transfer step %d: %w", 264, err)
+		return 0, 0, fmt.Errorf("transfer step %d: %w", 264, err)
 	}
 
 	if _, err := execJob(ctx, tx, jobID, `INSERT INTO ferry_finding (job_id, kind, subject, detail)
 		SELECT @job, CASE action WHEN 'blocked' THEN 'transition_not_allowed' ELSE 'unknown_status_kept' END,
 		domain_name, old_state || ' -> ' || status FROM ferry_xfer WHERE action IN ('blocked', 'keep_unknown')`); err != nil {
-		return 0, fmt.Errorf("transfer step %d: %w", 270, err)
+		return 0, 0, fmt.Errorf("transfer step %d: %w", 270, err)
 	}
 	if _, err := execJob(ctx, tx, jobID, `INSERT INTO ferry_finding (job_id, kind, subject, detail)
 		SELECT @job, 'domain_without_invitation', x.domain_name, '' FROM ferry_xfer x
 		WHERE x.action <> 'blocked' AND NOT EXISTS (SELECT 1 FROM domain_invitation i WHERE i.domain_id = x.domain_id)`); err != nil {
-		return 0, fmt.Errorf("transfer step %d: %w", 275, err)
+		return 0, 0, fmt.Errorf("transfer step %d: %w", 275, err)
 	}
 	processed, err := execJob(ctx, tx, jobID, `UPDATE transition_domain SET processed = true, updated_at = @now
 		WHERE NOT processed AND domain_name IN (SELECT domain_name FROM ferry_xfer WHERE action <> 'blocked')`)
 	if err != nil {
-		return 0, fmt.Errorf("transfer step %d: %w", 280, err)
+		return 0, 0, fmt.Errorf("transfer step %d: %w", 280, err)
 	}
 	res.StagingProcessed += processed
-	return n, dropTemps(ctx, tx, "ferry_xfer", "ferry_so", "ferry_info")
+	return n, n - blocked, dropTemps(ctx, tx, "ferry_xfer", "ferry_so", "ferry_info")
 }
 
 // transferInformation creates or fills each domain's senior-official

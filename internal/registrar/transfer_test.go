@@ -126,3 +126,51 @@ func TestTransferSkipsDNSNeeded(t *testing.T) {
 		eq(t, "analysis", analyze(t, db), Analysis{TransitionDomains: 10, Domains: 6, DomainInformation: 6, DomainInvitations: 7, MissingInvitations: 2})
 	})
 }
+
+// A skipped domain does not use up --limit: limited transfers keep moving
+// forward past a domain that cannot be transferred.
+func TestTransferLimitPastSkipped(t *testing.T) {
+	t.Parallel()
+	files := ownFiles(t)
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		s := New(db)
+		mustLoad(t, s, loadOpts(files))
+		if _, err := db.Exec(t.Context(), `INSERT INTO domain (name, state) VALUES ('harborview.gov', 'dns needed')`); err != nil {
+			t.Fatal(err)
+		}
+		for i := 1; i <= 5; i++ {
+			tr := mustTransfer(t, s, TransferOptions{Limit: 1})
+			if tr.Domains.Created != 1 {
+				t.Fatalf("limited transfer %d created %d domains, want 1 (%+v)", i, tr.Domains.Created, tr.Domains)
+			}
+		}
+		tr := mustTransfer(t, s, TransferOptions{Limit: 1})
+		eq(t, "after all others", tr.Domains, DomainCounts{Skipped: 1})
+		eq(t, "unprocessed", queryStrings(t, db, `SELECT DISTINCT domain_name FROM transition_domain WHERE NOT processed`), []string{"harborview.gov"})
+	})
+}
+
+// When one domain's unprocessed staging rows come from different loads, the
+// newest load's status is the one transferred.
+func TestTransferNewestStatusWins(t *testing.T) {
+	t.Parallel()
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		s := New(db)
+		first := writeFiles(t, map[string]string{
+			KeyDomainContacts: "newest.gov|A|admin\n",
+			KeyContacts:       contactLine("A", "a.person@example.test") + "\n",
+			KeyStatuses:       "newest.gov|ok|\n",
+		})
+		mustLoad(t, s, loadOpts(first))
+		// The second export drops contact A (its row stays, with the old
+		// status) and puts the domain on hold; max() would pick "ready".
+		second := writeFiles(t, map[string]string{
+			KeyDomainContacts: "newest.gov|B|tech\n",
+			KeyContacts:       contactLine("B", "b.person@example.test") + "\n",
+			KeyStatuses:       "newest.gov|serverHold|\n",
+		})
+		mustLoad(t, s, loadOpts(second))
+		mustTransfer(t, s, TransferOptions{})
+		eq(t, "state", queryStrings(t, db, `SELECT state FROM domain WHERE name = 'newest.gov'`), []string{"on hold"})
+	})
+}
