@@ -62,8 +62,8 @@ func (s *Service) login(ctx context.Context, subject, email string) (LoginResult
 		pending := `FROM domain_invitation WHERE email = lower(?) AND status = 'invited'`
 		if _, err := tx.Exec(ctx, `INSERT INTO user_domain_role (user_id, domain_id, role, created_at)
 			SELECT DISTINCT CAST(? AS bigint), domain_id, 'manager', `+tx.Dialect().Now()+` `+pending+`
-			AND NOT EXISTS (SELECT 1 FROM user_domain_role r WHERE r.user_id = ? AND r.domain_id = domain_invitation.domain_id)`,
-			res.UserID, email, res.UserID); err != nil {
+			ON CONFLICT (user_id, domain_id) DO NOTHING`,
+			res.UserID, email); err != nil {
 			return err
 		}
 		n, err := tx.Exec(ctx, `UPDATE domain_invitation SET status = 'retrieved', updated_at = ? WHERE email = lower(?) AND status = 'invited'`, now, email)

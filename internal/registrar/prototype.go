@@ -43,7 +43,7 @@ func (s *Service) LoadDomains(ctx context.Context, opts PrototypeOptions) (res L
 			created, err := execJob(ctx, tx, run.Job.ID, `INSERT INTO domain (name, state, expiration_date, registry_created_at, job_id, created_at, updated_at)
 				SELECT e.domain_name, 'unknown', `+tx.Dialect().Date("e.expires")+`, `+tx.Dialect().Date("e.created")+`, @job, @now, @now
 				FROM `+lastPerKey("load_escrow_domain", "domain_name", "domain_name, created, expires")+` e
-				WHERE NOT EXISTS (SELECT 1 FROM domain d WHERE d.name = e.domain_name)`)
+				WHERE true ON CONFLICT (name) DO NOTHING`)
 			rows := Counts{Created: created}
 			for _, f := range fs {
 				rows.Read, rows.Rejected = f.Records+f.Rejected, f.Rejected
@@ -107,7 +107,7 @@ func (s *Service) applyInvitations(ctx context.Context, tx *store.Tx, run *job.R
 	}
 	created, err := execJob(ctx, tx, id, `INSERT INTO domain_invitation (email, domain_id, status, job_id, created_at, updated_at)
 		SELECT email, domain_id, 'invited', @job, @now, @now FROM ferry_invite i
-		WHERE NOT EXISTS (SELECT 1 FROM domain_invitation x WHERE x.email = i.email AND x.domain_id = i.domain_id)`)
+		WHERE true ON CONFLICT (email, domain_id) DO NOTHING`)
 	if err != nil {
 		return r, err
 	}

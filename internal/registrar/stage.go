@@ -56,8 +56,22 @@ func bindJob(d store.Dialect, q string, jobID int64, args []any) (string, []any)
 
 // execJob runs a statement with @job standing for the job id.
 func execJob(ctx context.Context, tx *store.Tx, jobID int64, q string, args ...any) (int64, error) {
-	q, all := bindJob(tx.Dialect(), q, jobID, args)
-	return tx.Exec(ctx, q, all...)
+	bound, all := bindJob(tx.Dialect(), q, jobID, args)
+	n, err := tx.Exec(ctx, bound, all...)
+	if err != nil {
+		return n, fmt.Errorf("%s: %w", statementName(q), err)
+	}
+	return n, nil
+}
+
+// statementName is the first words of a statement, enough to tell which
+// one failed without printing values.
+func statementName(q string) string {
+	words := strings.Fields(q)
+	if len(words) > 4 {
+		words = words[:4]
+	}
+	return strings.Join(words, " ")
 }
 
 func tempTable(ctx context.Context, tx *store.Tx, jobID int64, name, query string, args []any, indexCols ...string) error {
@@ -95,6 +109,9 @@ func dropTemps(ctx context.Context, tx *store.Tx, names ...string) error {
 func (s *Service) applyStaging(ctx context.Context, tx *store.Tx, run *job.Run, files Files, res *LoadResult) error {
 	d := tx.Dialect()
 	id := run.Job.ID
+	if err := tx.Analyze(ctx, scratchNames...); err != nil {
+		return err
+	}
 	if d == store.SQLite {
 		for _, ix := range []string{
 			`CREATE INDEX IF NOT EXISTS load_contact_i ON load_contact (job_id, contact_id)`,
@@ -193,11 +210,14 @@ func (s *Service) applyStaging(ctx context.Context, tx *store.Tx, run *job.Run, 
 	if err != nil {
 		return err
 	}
+	// ON CONFLICT rather than NOT EXISTS: an anti-join against the table
+	// being filled rescans the statement's own new pages for every row, and
+	// PostgreSQL plans it that way when the table was empty at ANALYZE time.
 	created, err := execJob(ctx, tx, id, `INSERT INTO transition_domain (username, domain_name, status, epp_statuses, contact_roles,
 		email_sent, processed, `+strings.Join(enrichSet, ", ")+`, job_id, created_at, updated_at)
 		SELECT s.username, s.domain_name, s.status, s.epp_statuses, s.roles, false, false, s.`+strings.Join(enrichSet, ", s.")+`, @job, @now, @now
 		FROM ferry_stage s
-		WHERE NOT EXISTS (SELECT 1 FROM transition_domain t WHERE t.domain_name = s.domain_name AND t.username = s.username)`)
+		WHERE true ON CONFLICT (domain_name, username) DO NOTHING`)
 	if err != nil {
 		return err
 	}

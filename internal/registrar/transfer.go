@@ -95,6 +95,13 @@ func (s *Service) Transfer(ctx context.Context, opts TransferOptions) (res Trans
 	}
 	res.checkpointDomain = cp.LastDomain
 
+	// The staging table was just bulk-loaded; fresh statistics keep the
+	// batch queries on their indexes.
+	if err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+		return tx.Analyze(ctx, "transition_domain", "domain", "domain_invitation", "domain_information", "contact")
+	}); err != nil {
+		return res, err
+	}
 	var total int64
 	if err := s.DB.QueryRow(ctx, `SELECT count(DISTINCT domain_name) FROM transition_domain WHERE NOT processed AND domain_name > ?`, cp.LastDomain).Scan(&total); err != nil {
 		return res, err
@@ -201,12 +208,16 @@ func (s *Service) transferBatch(ctx context.Context, tx *store.Tx, jobID, size i
 	var n int64
 	var last sql.NullString
 	if err := tx.QueryRow(ctx, `SELECT count(*), max(domain_name) FROM ferry_xfer`).Scan(&n, &last); err != nil {
-		return 0, 0, fmt.Errorf("transfer step %d: %w", 200, err)
+		return 0, 0, err
 	}
 	if n == 0 {
 		return 0, 0, dropTemps(ctx, tx, "ferry_xfer")
 	}
-	res.checkpointDomain = last.String
+	// The batch is a contiguous range of names; bounding every scan of the
+	// staging table by it keeps each batch an index range scan instead of a
+	// pass over the whole table, which would make the transfer quadratic.
+	lo, hi := res.checkpointDomain, last.String
+	res.checkpointDomain = hi
 
 	// Domains. The new values are computed once, in SQL, and compared with
 	// the old ones so that "updated" counts only real changes.
@@ -218,7 +229,7 @@ func (s *Service) transferBatch(ctx context.Context, tx *store.Tx, jobID, size i
 		`+d.JSONObject("state", "old_state", "expirationDate", "old_exp", "registryCreatedAt", "old_created")+`,
 		`+d.JSONObject("state", newState, "expirationDate", "COALESCE(exp, old_exp)", "registryCreatedAt", "COALESCE(created, old_created)")+`, @now
 		FROM ferry_xfer WHERE `+changed); err != nil {
-		return 0, 0, fmt.Errorf("transfer step %d: %w", 217, err)
+		return 0, 0, err
 	}
 	updated, err := execJob(ctx, tx, jobID, `UPDATE domain SET state = CASE WHEN x.action = 'transition' THEN x.status ELSE x.old_state END,
 		expiration_date = COALESCE(x.exp, x.old_exp), registry_created_at = COALESCE(x.created, x.old_created), updated_at = @now
@@ -226,20 +237,20 @@ func (s *Service) transferBatch(ctx context.Context, tx *store.Tx, jobID, size i
 		AND (CASE WHEN x.action = 'transition' THEN x.status ELSE x.old_state END <> x.old_state
 		  OR COALESCE(x.exp, x.old_exp) IS DISTINCT FROM x.old_exp OR COALESCE(x.created, x.old_created) IS DISTINCT FROM x.old_created)`)
 	if err != nil {
-		return 0, 0, fmt.Errorf("transfer step %d: %w", 225, err)
+		return 0, 0, err
 	}
 	created, err := execJob(ctx, tx, jobID, `INSERT INTO domain (name, state, expiration_date, registry_created_at, job_id, created_at, updated_at)
 		SELECT domain_name, status, exp, created, @job, @now, @now FROM ferry_xfer WHERE action = 'create'`)
 	if err != nil {
-		return 0, 0, fmt.Errorf("transfer step %d: %w", 230, err)
+		return 0, 0, err
 	}
 	if _, err := tx.Exec(ctx, `UPDATE ferry_xfer SET domain_id = (SELECT id FROM domain WHERE domain.name = ferry_xfer.domain_name)
 		WHERE action = 'create'`); err != nil {
-		return 0, 0, fmt.Errorf("transfer step %d: %w", 234, err)
+		return 0, 0, err
 	}
 	var blocked int64
 	if err := tx.QueryRow(ctx, `SELECT count(*) FROM ferry_xfer WHERE action = 'blocked'`).Scan(&blocked); err != nil {
-		return 0, 0, fmt.Errorf("transfer step %d: %w", 238, err)
+		return 0, 0, err
 	}
 	res.Domains.Created += created
 	res.Domains.Updated += updated
@@ -247,44 +258,47 @@ func (s *Service) transferBatch(ctx context.Context, tx *store.Tx, jobID, size i
 	res.Domains.Unchanged += n - created - updated - blocked
 
 	// Invitations: one per lowercased e-mail and domain, existing domains included.
+	if err := tempTable(ctx, tx, jobID, "ferry_invite", `SELECT DISTINCT lower(t.username) AS email, x.domain_id
+		FROM transition_domain t JOIN ferry_xfer x ON x.domain_name = t.domain_name
+		WHERE t.domain_name > ? AND t.domain_name <= ? AND NOT t.processed AND t.username <> '' AND x.action <> 'blocked'`,
+		[]any{lo, hi}); err != nil {
+		return 0, 0, err
+	}
 	var pairs int64
-	if err := tx.QueryRow(ctx, `SELECT count(*) FROM (SELECT DISTINCT lower(t.username) AS e, x.domain_id FROM transition_domain t
-		JOIN ferry_xfer x ON x.domain_name = t.domain_name
-		WHERE NOT t.processed AND t.username <> '' AND x.action <> 'blocked') p`).Scan(&pairs); err != nil {
-		return 0, 0, fmt.Errorf("transfer step %d: %w", 250, err)
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM ferry_invite`).Scan(&pairs); err != nil {
+		return 0, 0, err
 	}
 	invited, err := execJob(ctx, tx, jobID, `INSERT INTO domain_invitation (email, domain_id, status, job_id, created_at, updated_at)
-		SELECT DISTINCT lower(t.username), x.domain_id, 'invited', @job, @now, @now FROM transition_domain t
-		JOIN ferry_xfer x ON x.domain_name = t.domain_name
-		WHERE NOT t.processed AND t.username <> '' AND x.action <> 'blocked'
-		AND NOT EXISTS (SELECT 1 FROM domain_invitation i WHERE i.email = lower(t.username) AND i.domain_id = x.domain_id)`)
+		SELECT email, domain_id, 'invited', @job, @now, @now FROM ferry_invite WHERE true
+		ON CONFLICT (email, domain_id) DO NOTHING`)
 	if err != nil {
-		return 0, 0, fmt.Errorf("transfer step %d: %w", 258, err)
+		return 0, 0, fmt.Errorf("creating invitations: %w", err)
 	}
 	res.Invitations.Created += invited
 	res.Invitations.Existing += pairs - invited
 
 	if err := s.transferInformation(ctx, tx, jobID, res); err != nil {
-		return 0, 0, fmt.Errorf("transfer step %d: %w", 264, err)
+		return 0, 0, err
 	}
 
 	if _, err := execJob(ctx, tx, jobID, `INSERT INTO ferry_finding (job_id, kind, subject, detail)
 		SELECT @job, CASE action WHEN 'blocked' THEN 'transition_not_allowed' ELSE 'unknown_status_kept' END,
 		domain_name, old_state || ' -> ' || status FROM ferry_xfer WHERE action IN ('blocked', 'keep_unknown')`); err != nil {
-		return 0, 0, fmt.Errorf("transfer step %d: %w", 270, err)
+		return 0, 0, err
 	}
 	if _, err := execJob(ctx, tx, jobID, `INSERT INTO ferry_finding (job_id, kind, subject, detail)
 		SELECT @job, 'domain_without_invitation', x.domain_name, '' FROM ferry_xfer x
 		WHERE x.action <> 'blocked' AND NOT EXISTS (SELECT 1 FROM domain_invitation i WHERE i.domain_id = x.domain_id)`); err != nil {
-		return 0, 0, fmt.Errorf("transfer step %d: %w", 275, err)
+		return 0, 0, err
 	}
 	processed, err := execJob(ctx, tx, jobID, `UPDATE transition_domain SET processed = true, updated_at = @now
-		WHERE NOT processed AND domain_name IN (SELECT domain_name FROM ferry_xfer WHERE action <> 'blocked')`)
+		WHERE domain_name > ? AND domain_name <= ? AND NOT processed
+		AND domain_name IN (SELECT domain_name FROM ferry_xfer WHERE action <> 'blocked')`, lo, hi)
 	if err != nil {
-		return 0, 0, fmt.Errorf("transfer step %d: %w", 280, err)
+		return 0, 0, err
 	}
 	res.StagingProcessed += processed
-	return n, n - blocked, dropTemps(ctx, tx, "ferry_xfer", "ferry_so", "ferry_info")
+	return n, n - blocked, dropTemps(ctx, tx, "ferry_xfer", "ferry_invite", "ferry_so", "ferry_info")
 }
 
 // transferInformation creates or fills each domain's senior-official
@@ -294,11 +308,11 @@ func (s *Service) transferInformation(ctx context.Context, tx *store.Tx, jobID i
 	d := tx.Dialect()
 	if _, err := execJob(ctx, tx, jobID, `INSERT INTO registrar_user (username, email, created_at)
 		SELECT ?, '', @now WHERE NOT EXISTS (SELECT 1 FROM registrar_user WHERE username = ?)`, systemUsername, systemUsername); err != nil {
-		return fmt.Errorf("transfer step %d: %w", 294, err)
+		return err
 	}
 	var systemID int64
 	if err := tx.QueryRow(ctx, `SELECT id FROM registrar_user WHERE username = ?`, systemUsername).Scan(&systemID); err != nil {
-		return fmt.Errorf("transfer step %d: %w", 298, err)
+		return err
 	}
 
 	// Contacts are matched by e-mail, as in the reference; a senior official
@@ -312,13 +326,13 @@ func (s *Service) transferInformation(ctx context.Context, tx *store.Tx, jobID i
 		AND (COALESCE(first_name, '') <> '' OR COALESCE(last_name, '') <> '' OR COALESCE(email, '') <> '' OR COALESCE(phone, '') <> '')) k
 		WHERE rn = 1`, nil, "key")
 	if err != nil {
-		return fmt.Errorf("transfer step %d: %w", 312, err)
+		return err
 	}
 	created, err := execJob(ctx, tx, jobID, `INSERT INTO contact (first_name, middle_name, last_name, email, phone, migration_key, job_id, created_at, updated_at)
 		SELECT first_name, middle_name, last_name, email, phone, key, @job, @now, @now FROM ferry_so
-		WHERE NOT EXISTS (SELECT 1 FROM contact c WHERE c.migration_key = ferry_so.key)`)
+		WHERE true ON CONFLICT (migration_key) DO NOTHING`)
 	if err != nil {
-		return fmt.Errorf("transfer step %d: %w", 318, err)
+		return err
 	}
 	fill := func(col string) string {
 		return col + ` = CASE WHEN contact.` + col + ` = '' THEN so.` + col + ` ELSE contact.` + col + ` END`
@@ -328,7 +342,7 @@ func (s *Service) transferInformation(ctx context.Context, tx *store.Tx, jobID i
 		FROM ferry_so so WHERE contact.migration_key = so.key
 		AND (`+fillable("first_name")+` OR `+fillable("middle_name")+` OR `+fillable("last_name")+` OR `+fillable("phone")+`)`)
 	if err != nil {
-		return fmt.Errorf("transfer step %d: %w", 328, err)
+		return err
 	}
 	res.Contacts.Created += created
 	res.Contacts.Updated += updated
@@ -342,14 +356,14 @@ func (s *Service) transferInformation(ctx context.Context, tx *store.Tx, jobID i
 		(SELECT c.id FROM contact c WHERE c.migration_key = CASE WHEN COALESCE(x.email, '') <> '' THEN lower(x.email) ELSE 'domain:' || x.domain_name END) AS senior_official_id
 		FROM ferry_xfer x WHERE x.action <> 'blocked'`, nil, "domain_id")
 	if err != nil {
-		return fmt.Errorf("transfer step %d: %w", 342, err)
+		return err
 	}
 	infoCreated, err := execJob(ctx, tx, jobID, `INSERT INTO domain_information (domain_id, requester_id, senior_official_id,
 		organization_name, generic_org_type, federal_type, federal_agency, job_id, created_at, updated_at)
 		SELECT i.domain_id, CAST(? AS bigint), i.senior_official_id, i.organization_name, i.generic_org_type, i.federal_type, i.federal_agency, @job, @now, @now
-		FROM ferry_info i WHERE NOT EXISTS (SELECT 1 FROM domain_information di WHERE di.domain_id = i.domain_id)`, systemID)
+		FROM ferry_info i WHERE true ON CONFLICT (domain_id) DO NOTHING`, systemID)
 	if err != nil {
-		return fmt.Errorf("transfer step %d: %w", 349, err)
+		return err
 	}
 	empty := func(col string) string { return `COALESCE(di.` + col + `, '') = ''` }
 	gaps := `((` + empty("organization_name") + ` AND i.organization_name IS NOT NULL)
@@ -365,18 +379,18 @@ func (s *Service) transferInformation(ctx context.Context, tx *store.Tx, jobID i
 		"seniorOfficialId", "COALESCE(di.senior_official_id, i.senior_official_id)")+`, @now
 		FROM domain_information di JOIN ferry_info i ON i.domain_id = di.domain_id JOIN domain dm ON dm.id = di.domain_id
 		WHERE di.job_id IS DISTINCT FROM @job AND `+gaps); err != nil {
-		return fmt.Errorf("transfer step %d: %w", 365, err)
+		return err
 	}
 	set := func(col string) string { return col + ` = COALESCE(NULLIF(di.` + col + `, ''), i.` + col + `)` }
 	infoUpdated, err := execJob(ctx, tx, jobID, `UPDATE domain_information AS di SET `+set("organization_name")+`, `+set("generic_org_type")+`,
 		`+set("federal_type")+`, `+set("federal_agency")+`, senior_official_id = COALESCE(di.senior_official_id, i.senior_official_id), updated_at = @now
 		FROM ferry_info i WHERE di.domain_id = i.domain_id AND di.job_id IS DISTINCT FROM @job AND `+gaps)
 	if err != nil {
-		return fmt.Errorf("transfer step %d: %w", 372, err)
+		return err
 	}
 	var infos int64
 	if err := tx.QueryRow(ctx, `SELECT count(*) FROM ferry_info`).Scan(&infos); err != nil {
-		return fmt.Errorf("transfer step %d: %w", 376, err)
+		return err
 	}
 	res.DomainInformation.Created += infoCreated
 	res.DomainInformation.Updated += infoUpdated

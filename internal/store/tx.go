@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Tx is a transaction pinned to one connection. It is opened with an explicit
@@ -95,6 +96,18 @@ func (tx *Tx) Rollback() error {
 func (tx *Tx) discard() {
 	_ = tx.conn.Raw(func(any) error { return driver.ErrBadConn })
 	tx.conn.Close()
+}
+
+// Analyze refreshes the planner's statistics for tables just bulk-loaded.
+// PostgreSQL's autovacuum runs too late for a statement issued seconds
+// after a COPY, and without statistics it plans million-row joins as if
+// the tables were empty. SQLite plans from its indexes, so it is skipped.
+func (tx *Tx) Analyze(ctx context.Context, tables ...string) error {
+	if tx.dialect != Postgres || len(tables) == 0 {
+		return nil
+	}
+	_, err := tx.Exec(ctx, "ANALYZE "+strings.Join(tables, ", "))
+	return err
 }
 
 // Dialect tells which database the transaction runs on.
