@@ -109,7 +109,7 @@ func dropTemps(ctx context.Context, tx *store.Tx, names ...string) error {
 func (s *Service) applyStaging(ctx context.Context, tx *store.Tx, run *job.Run, files Files, res *LoadResult) error {
 	d := tx.Dialect()
 	id := run.Job.ID
-	if err := tx.Analyze(ctx, scratchNames...); err != nil {
+	if err := tx.Analyze(ctx, append([]string{"transition_domain"}, scratchNames...)...); err != nil {
 		return err
 	}
 	if d == store.SQLite {
@@ -175,19 +175,20 @@ func (s *Service) applyStaging(ctx context.Context, tx *store.Tx, run *job.Run, 
 			` + d.Date("en.epp_creation_date") + ` AS epp_creation_date, ` + d.Date("en.epp_expiration_date") + ` AS epp_expiration_date`
 		enrichJoin = `LEFT JOIN ferry_enrich en ON en.domain_name = p.domain_name`
 	}
+	// td_id and td_processed say whether the pair is staged already, so the
+	// insert below needs no conflict handling and no anti-join against the
+	// table it fills (which PostgreSQL can plan as a rescan per row).
 	if err := tempTable(ctx, tx, id, "ferry_stage", `SELECT p.domain_name, p.username, p.roles, p.nrows,
-		COALESCE(st.state, 'ready') AS status, COALESCE(st.statuses, '') AS epp_statuses, `+enrichCols+`
-		FROM ferry_pair p LEFT JOIN ferry_status st ON st.domain_name = p.domain_name `+enrichJoin,
+		COALESCE(st.state, 'ready') AS status, COALESCE(st.statuses, '') AS epp_statuses, `+enrichCols+`,
+		td.id AS td_id, td.processed AS td_processed
+		FROM ferry_pair p LEFT JOIN ferry_status st ON st.domain_name = p.domain_name `+enrichJoin+`
+		LEFT JOIN transition_domain td ON td.domain_name = p.domain_name AND td.username = p.username`,
 		nil, "domain_name, username"); err != nil {
 		return err
 	}
 
 	var pairs, rows int64
-	if err := tx.QueryRow(ctx, `SELECT count(*), COALESCE(sum(nrows), 0) FROM ferry_stage`).Scan(&pairs, &rows); err != nil {
-		return err
-	}
-	if err := tx.QueryRow(ctx, `SELECT count(*) FROM ferry_stage s JOIN transition_domain t
-		ON t.domain_name = s.domain_name AND t.username = s.username WHERE t.processed`).Scan(&res.Processed); err != nil {
+	if err := tx.QueryRow(ctx, `SELECT count(*), COALESCE(sum(nrows), 0), count(CASE WHEN td_processed THEN 1 END) FROM ferry_stage`).Scan(&pairs, &rows, &res.Processed); err != nil {
 		return err
 	}
 	// Enrichment values only ever fill or replace with a value: a load
@@ -210,14 +211,10 @@ func (s *Service) applyStaging(ctx context.Context, tx *store.Tx, run *job.Run, 
 	if err != nil {
 		return err
 	}
-	// ON CONFLICT rather than NOT EXISTS: an anti-join against the table
-	// being filled rescans the statement's own new pages for every row, and
-	// PostgreSQL plans it that way when the table was empty at ANALYZE time.
 	created, err := execJob(ctx, tx, id, `INSERT INTO transition_domain (username, domain_name, status, epp_statuses, contact_roles,
 		email_sent, processed, `+strings.Join(enrichSet, ", ")+`, job_id, created_at, updated_at)
 		SELECT s.username, s.domain_name, s.status, s.epp_statuses, s.roles, false, false, s.`+strings.Join(enrichSet, ", s.")+`, @job, @now, @now
-		FROM ferry_stage s
-		WHERE true ON CONFLICT (domain_name, username) DO NOTHING`)
+		FROM ferry_stage s WHERE s.td_id IS NULL ORDER BY s.domain_name, s.username`)
 	if err != nil {
 		return err
 	}

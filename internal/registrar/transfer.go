@@ -111,7 +111,7 @@ func (s *Service) Transfer(ctx context.Context, opts TransferOptions) (res Trans
 	}
 	tracker := s.Progress.Phase("transfer domains", total)
 	defer tracker.Done()
-	var done int64
+	var done, batches int64
 	batch := func(ctx context.Context, tx *store.Tx) (bool, error) {
 		size := int64(opts.BatchSize)
 		if opts.Limit > 0 && opts.Limit-done < size {
@@ -127,6 +127,15 @@ func (s *Service) Transfer(ctx context.Context, opts TransferOptions) (res Trans
 		// --limit counts domains transferred; skipped ones do not use it
 		// up, or a skipped domain at the front would stall every rerun.
 		done += moved
+		batches++
+		if batches == 1 {
+			// Tables that were empty at the start are not any more. The
+			// planner scales statistics by a table's current size, so one
+			// sample with rows in it keeps every later batch's plans sound.
+			if err := tx.Analyze(ctx, "domain", "domain_invitation", "domain_information", "contact"); err != nil {
+				return false, err
+			}
+		}
 		tracker.Update(done, done)
 		if !opts.DryRun {
 			cp.LastDomain, cp.Result = res.checkpointDomain, &res
@@ -258,9 +267,13 @@ func (s *Service) transferBatch(ctx context.Context, tx *store.Tx, jobID, size i
 	res.Domains.Unchanged += n - created - updated - blocked
 
 	// Invitations: one per lowercased e-mail and domain, existing domains included.
-	if err := tempTable(ctx, tx, jobID, "ferry_invite", `SELECT DISTINCT lower(t.username) AS email, x.domain_id
+	// Existing invitations are found first, so the insert needs neither
+	// conflict handling nor an anti-join against the table it fills.
+	if err := tempTable(ctx, tx, jobID, "ferry_invite", `SELECT p.email, p.domain_id, i.id AS invitation_id FROM
+		(SELECT DISTINCT lower(t.username) AS email, x.domain_id
 		FROM transition_domain t JOIN ferry_xfer x ON x.domain_name = t.domain_name
-		WHERE t.domain_name > ? AND t.domain_name <= ? AND NOT t.processed AND t.username <> '' AND x.action <> 'blocked'`,
+		WHERE t.domain_name > ? AND t.domain_name <= ? AND NOT t.processed AND t.username <> '' AND x.action <> 'blocked') p
+		LEFT JOIN domain_invitation i ON i.email = p.email AND i.domain_id = p.domain_id`,
 		[]any{lo, hi}); err != nil {
 		return 0, 0, err
 	}
@@ -269,8 +282,7 @@ func (s *Service) transferBatch(ctx context.Context, tx *store.Tx, jobID, size i
 		return 0, 0, err
 	}
 	invited, err := execJob(ctx, tx, jobID, `INSERT INTO domain_invitation (email, domain_id, status, job_id, created_at, updated_at)
-		SELECT email, domain_id, 'invited', @job, @now, @now FROM ferry_invite WHERE true
-		ON CONFLICT (email, domain_id) DO NOTHING`)
+		SELECT email, domain_id, 'invited', @job, @now, @now FROM ferry_invite WHERE invitation_id IS NULL ORDER BY email, domain_id`)
 	if err != nil {
 		return 0, 0, fmt.Errorf("creating invitations: %w", err)
 	}
@@ -318,19 +330,20 @@ func (s *Service) transferInformation(ctx context.Context, tx *store.Tx, jobID i
 	// Contacts are matched by e-mail, as in the reference; a senior official
 	// without one gets a contact of its own domain.
 	soKey := `CASE WHEN COALESCE(email, '') <> '' THEN lower(email) ELSE 'domain:' || domain_name END`
-	err := tempTable(ctx, tx, jobID, "ferry_so", `SELECT key, first_name, middle_name, last_name, email, phone FROM (
+	err := tempTable(ctx, tx, jobID, "ferry_so", `SELECT k.key, k.first_name, k.middle_name, k.last_name, k.email, k.phone, c.id AS contact_id FROM (
 		SELECT `+soKey+` AS key, COALESCE(first_name, '') AS first_name, COALESCE(middle_name, '') AS middle_name,
 		COALESCE(last_name, '') AS last_name, COALESCE(email, '') AS email, COALESCE(phone, '') AS phone,
 		row_number() OVER (PARTITION BY `+soKey+` ORDER BY domain_name) AS rn
 		FROM ferry_xfer WHERE action <> 'blocked'
 		AND (COALESCE(first_name, '') <> '' OR COALESCE(last_name, '') <> '' OR COALESCE(email, '') <> '' OR COALESCE(phone, '') <> '')) k
-		WHERE rn = 1`, nil, "key")
+		LEFT JOIN contact c ON c.migration_key = k.key
+		WHERE k.rn = 1`, nil, "key")
 	if err != nil {
 		return err
 	}
 	created, err := execJob(ctx, tx, jobID, `INSERT INTO contact (first_name, middle_name, last_name, email, phone, migration_key, job_id, created_at, updated_at)
 		SELECT first_name, middle_name, last_name, email, phone, key, @job, @now, @now FROM ferry_so
-		WHERE true ON CONFLICT (migration_key) DO NOTHING`)
+		WHERE contact_id IS NULL`)
 	if err != nil {
 		return err
 	}
@@ -339,7 +352,7 @@ func (s *Service) transferInformation(ctx context.Context, tx *store.Tx, jobID i
 	}
 	fillable := func(col string) string { return `(contact.` + col + ` = '' AND so.` + col + ` <> '')` }
 	updated, err := execJob(ctx, tx, jobID, `UPDATE contact SET `+fill("first_name")+`, `+fill("middle_name")+`, `+fill("last_name")+`, `+fill("phone")+`, updated_at = @now
-		FROM ferry_so so WHERE contact.migration_key = so.key
+		FROM ferry_so so WHERE contact.id = so.contact_id
 		AND (`+fillable("first_name")+` OR `+fillable("middle_name")+` OR `+fillable("last_name")+` OR `+fillable("phone")+`)`)
 	if err != nil {
 		return err
@@ -353,15 +366,17 @@ func (s *Service) transferInformation(ctx context.Context, tx *store.Tx, jobID i
 	err = tempTable(ctx, tx, jobID, "ferry_info", `SELECT x.domain_id, NULLIF(x.organization_name, '') AS organization_name,
 		`+orgTypeSQL+` AS generic_org_type, `+federalTypeSQL+` AS federal_type,
 		(SELECT fa.name FROM federal_agency fa WHERE lower(fa.name) = lower(x.federal_agency) AND fa.active AND fa.federal) AS federal_agency,
-		(SELECT c.id FROM contact c WHERE c.migration_key = CASE WHEN COALESCE(x.email, '') <> '' THEN lower(x.email) ELSE 'domain:' || x.domain_name END) AS senior_official_id
-		FROM ferry_xfer x WHERE x.action <> 'blocked'`, nil, "domain_id")
+		(SELECT c.id FROM contact c WHERE c.migration_key = CASE WHEN COALESCE(x.email, '') <> '' THEN lower(x.email) ELSE 'domain:' || x.domain_name END) AS senior_official_id,
+		di.id AS info_id
+		FROM ferry_xfer x LEFT JOIN domain_information di ON di.domain_id = x.domain_id
+		WHERE x.action <> 'blocked'`, nil, "domain_id")
 	if err != nil {
 		return err
 	}
 	infoCreated, err := execJob(ctx, tx, jobID, `INSERT INTO domain_information (domain_id, requester_id, senior_official_id,
 		organization_name, generic_org_type, federal_type, federal_agency, job_id, created_at, updated_at)
 		SELECT i.domain_id, CAST(? AS bigint), i.senior_official_id, i.organization_name, i.generic_org_type, i.federal_type, i.federal_agency, @job, @now, @now
-		FROM ferry_info i WHERE true ON CONFLICT (domain_id) DO NOTHING`, systemID)
+		FROM ferry_info i WHERE i.info_id IS NULL ORDER BY i.domain_id`, systemID)
 	if err != nil {
 		return err
 	}
