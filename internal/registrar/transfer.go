@@ -195,6 +195,19 @@ func (s *Service) transferBatch(ctx context.Context, tx *store.Tx, jobID, size i
 	// status is "unknown" (decision 5); a domain in a state the hold
 	// transitions cannot leave (dns needed, deleted) is skipped and its rows
 	// stay unprocessed, as in the reference.
+	// First the batch's bounds: the next size domains by name. Every scan
+	// of the staging table below is bounded by this range, so each batch is
+	// an index range scan, never a pass over the whole table.
+	var n int64
+	var last sql.NullString
+	if err := tx.QueryRow(ctx, `SELECT count(*), max(domain_name) FROM (SELECT DISTINCT domain_name FROM transition_domain
+		WHERE NOT processed AND domain_name > ? ORDER BY domain_name LIMIT ?) b`, res.checkpointDomain, size).Scan(&n, &last); err != nil {
+		return 0, 0, fmt.Errorf("selecting batch: %w", err)
+	}
+	if n == 0 {
+		return 0, 0, nil
+	}
+	lo, hi := res.checkpointDomain, last.String
 	err = tempTable(ctx, tx, jobID, "ferry_xfer", `SELECT b.*, dm.id AS domain_id, dm.state AS old_state,
 		dm.expiration_date AS old_exp, dm.registry_created_at AS old_created,
 		CASE WHEN dm.id IS NULL THEN 'create'
@@ -202,30 +215,19 @@ func (s *Service) transferBatch(ctx context.Context, tx *store.Tx, jobID, size i
 		     WHEN b.status = 'unknown' THEN 'keep_unknown'
 		     WHEN dm.state IN ('ready', 'on hold', 'unknown') THEN 'transition'
 		     ELSE 'blocked' END AS action
-		FROM (SELECT domain_name, (SELECT t2.status FROM transition_domain t2 WHERE t2.domain_name = t.domain_name AND NOT t2.processed
-				ORDER BY t2.job_id DESC, t2.id DESC LIMIT 1) AS status, max(epp_expiration_date) AS exp, max(epp_creation_date) AS created,
+		FROM (SELECT domain_name, max(CASE WHEN rn = 1 THEN status END) AS status,
+			max(epp_expiration_date) AS exp, max(epp_creation_date) AS created,
 			max(organization_name) AS organization_name, max(generic_org_type) AS generic_org_type,
 			max(federal_type) AS federal_type, max(federal_agency) AS federal_agency,
 			max(first_name) AS first_name, max(middle_name) AS middle_name, max(last_name) AS last_name,
 			max(email) AS email, max(phone) AS phone
-			FROM transition_domain t WHERE NOT processed AND domain_name > ?
-			GROUP BY domain_name ORDER BY domain_name LIMIT ?) b
-		LEFT JOIN domain dm ON dm.name = b.domain_name`, []any{res.checkpointDomain, size}, "domain_name", "domain_id")
+			FROM (SELECT t.*, row_number() OVER (PARTITION BY domain_name ORDER BY job_id DESC, id DESC) AS rn
+				FROM transition_domain t WHERE NOT processed AND domain_name > ? AND domain_name <= ?) r
+			GROUP BY domain_name) b
+		LEFT JOIN domain dm ON dm.name = b.domain_name`, []any{lo, hi}, "domain_name", "domain_id")
 	if err != nil {
-		return 0, 0, fmt.Errorf("selecting batch: %w", err)
-	}
-	var n int64
-	var last sql.NullString
-	if err := tx.QueryRow(ctx, `SELECT count(*), max(domain_name) FROM ferry_xfer`).Scan(&n, &last); err != nil {
 		return 0, 0, err
 	}
-	if n == 0 {
-		return 0, 0, dropTemps(ctx, tx, "ferry_xfer")
-	}
-	// The batch is a contiguous range of names; bounding every scan of the
-	// staging table by it keeps each batch an index range scan instead of a
-	// pass over the whole table, which would make the transfer quadratic.
-	lo, hi := res.checkpointDomain, last.String
 	res.checkpointDomain = hi
 
 	// Domains. The new values are computed once, in SQL, and compared with
@@ -365,10 +367,11 @@ func (s *Service) transferInformation(ctx context.Context, tx *store.Tx, jobID i
 	// federal agency is a "federal agency" (decision 7).
 	err = tempTable(ctx, tx, jobID, "ferry_info", `SELECT x.domain_id, NULLIF(x.organization_name, '') AS organization_name,
 		`+orgTypeSQL+` AS generic_org_type, `+federalTypeSQL+` AS federal_type,
-		(SELECT fa.name FROM federal_agency fa WHERE lower(fa.name) = lower(x.federal_agency) AND fa.active AND fa.federal) AS federal_agency,
-		(SELECT c.id FROM contact c WHERE c.migration_key = CASE WHEN COALESCE(x.email, '') <> '' THEN lower(x.email) ELSE 'domain:' || x.domain_name END) AS senior_official_id,
-		di.id AS info_id
-		FROM ferry_xfer x LEFT JOIN domain_information di ON di.domain_id = x.domain_id
+		fa.name AS federal_agency, c.id AS senior_official_id, di.id AS info_id
+		FROM ferry_xfer x
+		LEFT JOIN federal_agency fa ON lower(fa.name) = lower(x.federal_agency) AND fa.active AND fa.federal
+		LEFT JOIN contact c ON c.migration_key = CASE WHEN COALESCE(x.email, '') <> '' THEN lower(x.email) ELSE 'domain:' || x.domain_name END
+		LEFT JOIN domain_information di ON di.domain_id = x.domain_id
 		WHERE x.action <> 'blocked'`, nil, "domain_id")
 	if err != nil {
 		return err
