@@ -175,6 +175,9 @@ func (s *Service) runScratchJob(ctx context.Context, sj scratchJob) (out scratch
 
 	tracker := s.Progress.Phase("apply", 0)
 	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.ForBulk(ctx); err != nil {
+			return err
+		}
 		if err := run.Checkpoint(ctx, tx, "apply", cp, nil); err != nil {
 			return err
 		}

@@ -120,6 +120,9 @@ func (s *Service) Transfer(ctx context.Context, opts TransferOptions) (res Trans
 		if size <= 0 {
 			return false, nil
 		}
+		if err := tx.ForBulk(ctx); err != nil {
+			return false, err
+		}
 		taken, moved, err := s.transferBatch(ctx, tx, run.Job.ID, size, &res)
 		if err != nil || taken == 0 {
 			return false, err

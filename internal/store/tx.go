@@ -110,6 +110,21 @@ func (tx *Tx) Analyze(ctx context.Context, tables ...string) error {
 	return err
 }
 
+// BulkWorkMem is the sort and hash memory ferry asks PostgreSQL for in its
+// set-based transactions. With the server default (4MB) the aggregations
+// over millions of staging rows spill to disk several times over; the
+// memory is the server's, for this transaction only, not ferry's own.
+const BulkWorkMem = "256MB"
+
+// ForBulk prepares the transaction for set-based work over millions of rows.
+func (tx *Tx) ForBulk(ctx context.Context) error {
+	if tx.dialect != Postgres {
+		return nil
+	}
+	_, err := tx.Exec(ctx, "SET LOCAL work_mem = '"+BulkWorkMem+"'")
+	return err
+}
+
 // Dialect tells which database the transaction runs on.
 func (tx *Tx) Dialect() Dialect { return tx.dialect }
 
