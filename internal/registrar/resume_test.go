@@ -180,3 +180,44 @@ func TestLoadResumeGenerated(t *testing.T) {
 		eq(t, "on hold", queryInt(t, db, `SELECT count(DISTINCT domain_name) FROM transition_domain WHERE status = 'on hold'`), int64(10))
 	})
 }
+
+// TestTransferResume interrupts a transfer after its second batch and checks
+// that rerunning it resumes the same job, from its checkpoint, and ends with
+// the same domains, invitations and DomainInformation as an uninterrupted
+// transfer, the counts of the two runs adding up to the uninterrupted ones.
+func TestTransferResume(t *testing.T) {
+	t.Parallel()
+	files := generatedFiles(t)
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		refDB := newDB(t, db)
+		ref := New(refDB)
+		mustLoad(t, ref, loadOpts(files))
+		want := mustTransfer(t, ref, TransferOptions{BatchSize: 6})
+
+		s := New(db)
+		mustLoad(t, s, loadOpts(files))
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		s.Progress = &cancelProgress{phase: "transfer domains", after: 2, cancel: cancel}
+		first, err := s.Transfer(ctx, TransferOptions{BatchSize: 6})
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("interrupted transfer: got %v, want context.Canceled", err)
+		}
+		eq(t, "first job", queryStrings(t, db, `SELECT status FROM ferry_job WHERE id = ?`, first.JobID), []string{"interrupted"})
+		eq(t, "domains after two batches", countRows(t, db, "domain"), int64(12))
+
+		s.Progress = job.Nop
+		got := mustTransfer(t, s, TransferOptions{BatchSize: 6})
+		eq(t, "resumed", got.Resumed, true)
+		eq(t, "job", got.JobID, first.JobID)
+		// The resumed result carries the checkpointed counts forward.
+		eq(t, "domains", got.Domains, want.Domains)
+		eq(t, "invitations", got.Invitations, want.Invitations)
+		eq(t, "domain information", got.DomainInformation, want.DomainInformation)
+		eq(t, "staging processed", got.StagingProcessed, want.StagingProcessed)
+		eq(t, "domain states", domainStates(t, db), domainStates(t, refDB))
+		eq(t, "invitations", invitationList(t, db), invitationList(t, refDB))
+		eq(t, "domain information", domainInformation(t, db), domainInformation(t, refDB))
+		eq(t, "analysis", analyze(t, db), analyze(t, refDB))
+	})
+}

@@ -228,10 +228,7 @@ func (l *scratchLoad) load(ctx context.Context, fs *FileStats) error {
 			return l.onSave(ctx, tx)
 		})
 		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return err
+			return interrupted(ctx, err)
 		}
 		tracker.Update(fs.Offset, fs.Records+fs.Rejected)
 		if l.maxRejects >= 0 && l.totalRejected() > l.maxRejects {

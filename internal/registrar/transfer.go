@@ -3,6 +3,7 @@ package registrar
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/ferrymigrate/ferry/internal/job"
@@ -139,7 +140,6 @@ func (s *Service) Transfer(ctx context.Context, opts TransferOptions) (res Trans
 				return false, err
 			}
 		}
-		tracker.Update(done, done)
 		if !opts.DryRun {
 			cp.LastDomain, cp.Result = res.checkpointDomain, &res
 			if err := run.Checkpoint(ctx, tx, "transfer", cp, nil); err != nil {
@@ -158,8 +158,9 @@ func (s *Service) Transfer(ctx context.Context, opts TransferOptions) (res Trans
 		defer tx.Rollback()
 		for more := true; more; {
 			if more, err = batch(ctx, tx); err != nil {
-				return res, err
+				return res, interrupted(ctx, err)
 			}
+			tracker.Update(done, done)
 		}
 		res.Report, err = loadReport(ctx, tx, run.Job.ID)
 		return res, err
@@ -171,8 +172,11 @@ func (s *Service) Transfer(ctx context.Context, opts TransferOptions) (res Trans
 			return err
 		})
 		if err != nil {
-			return res, err
+			return res, interrupted(ctx, err)
 		}
+		// Reported after the commit, so progress never counts work that a
+		// rollback could still undo.
+		tracker.Update(done, done)
 	}
 	res.Report, err = loadReport(ctx, s.DB, run.Job.ID)
 	return res, err
@@ -417,4 +421,14 @@ func (s *Service) transferInformation(ctx context.Context, tx *store.Tx, jobID i
 	res.DomainInformation.Updated += infoUpdated
 	res.DomainInformation.Unchanged += infos - infoCreated - infoUpdated
 	return nil
+}
+
+// interrupted reports a failure caused by the caller cancelling as the
+// cancellation itself: the driver's error for a statement cut short (a
+// closed connection, say) would otherwise read like a database outage.
+func interrupted(ctx context.Context, err error) error {
+	if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+		return fmt.Errorf("%w (%v)", ctx.Err(), err)
+	}
+	return err
 }
