@@ -89,7 +89,8 @@ fi
 
 now_ns() { date +%s%N; }
 
-declare -A SECS RSS_MB RC
+declare -A SECS RSS_MB RC LOAD
+loadavg() { awk '{print $1}' /proc/loadavg 2>/dev/null || echo 0; }
 
 # measure NAME CMD...: runs CMD with stdout to $LOGS/NAME.out and stderr to
 # $LOGS/NAME.err, records wall seconds in SECS[NAME] and peak RSS (MB) in
@@ -98,7 +99,8 @@ measure() {
 	local name=$1
 	shift
 	local out=$LOGS/$name.out err=$LOGS/$name.err tf=$LOGS/$name.time
-	local t0 t1 rc=0 kb=0
+	local t0 t1 rc=0 kb=0 l0
+	l0=$(loadavg)
 	t0=$(now_ns)
 	if [[ -n $GNU_TIME ]]; then
 		"$GNU_TIME" -f %M -o "$tf" "$@" >"$out" 2>"$err" || rc=$?
@@ -117,7 +119,10 @@ measure() {
 	SECS[$name]=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", (b - a) / 1e9}')
 	RSS_MB[$name]=$(awk -v k="$kb" 'BEGIN {if (k > 0) printf "%.0f", k / 1024; else print "-"}')
 	RC[$name]=$rc
-	log "$name: ${SECS[$name]} s, peak RSS ${RSS_MB[$name]} MB, exit $rc"
+	# The 1-minute load average at the end (at the start too for short
+	# steps): above the core count, other work shared the machine.
+	LOAD[$name]=$(awk -v a="$l0" -v b="$(loadavg)" -v s="${SECS[$name]}" 'BEGIN {print (s < 60 && a > b ? a : b)}')
+	log "$name: ${SECS[$name]} s, peak RSS ${RSS_MB[$name]} MB, exit $rc, load average ${LOAD[$name]}"
 	if [[ $rc != 0 ]]; then
 		log "$name failed; last lines of $err:"
 		tail -n 20 "$err" >&2 || true
@@ -497,6 +502,11 @@ summary() {
 	echo "input:     N=$N domains (seed $SEED), $DATA_MB MB in 9 files, $TOTAL_LINES data lines, $DC_LINES domain-contact lines"
 	echo "generate:  ${SECS[generate]} s, peak ${RSS_MB[generate]} MB"
 	want postgres && echo "postgres:  $PG_VERSION ($PG_SETTINGS); ferry database ${PG_DB_MB} MB after transfer"
+	local n loads=
+	for n in generate pg_baseline_logged pg_baseline_unlogged pg_load pg_transfer sqlite_baseline sqlite_load sqlite_transfer; do
+		[[ -n ${LOAD[$n]:-} ]] && loads+=" $n=${LOAD[$n]}"
+	done
+	echo "load avg:  1-min load at the end of each step:$loads"
 	want sqlite && echo "sqlite:    sqlite3 CLI $(sqlite3 --version | awk '{print $1}'); ferry database ${SQLITE_DB_MB} MB (with WAL) after transfer"
 	echo
 	[[ $md == 1 ]] && echo
@@ -506,6 +516,8 @@ summary() {
 	echo "base_s: baseline wall seconds (PostgreSQL: logged/unlogged tables); ratio = ferry total / baseline (ratio_u: vs unlogged)."
 	echo "dc_rows/s: domain-contact lines per second of ferry total; rows/s: all $TOTAL_LINES input lines per second of ferry total."
 	echo "MB: peak RSS of the client process (psql, sqlite3, ferry); the PostgreSQL server's memory is not included."
+	echo "load avg: a step itself accounts for about 1 (sqlite3, psql, ferry on SQLite) to 2-4 (ferry on PostgreSQL with"
+	echo "parallel workers); much more means other work shared the $CORES cores and the figures are pessimistic."
 	echo
 	[[ $md == 1 ]] && echo
 	if want postgres; then
@@ -540,7 +552,7 @@ if [[ -n $MD_OUT ]]; then
 		echo "## Run of $(date -u +%Y-%m-%d), N=$N"
 		echo
 		echo '```'
-		summary 0 | sed -n '1,7p'
+		summary 0 | sed -n '1,8p'
 		echo '```'
 		echo
 		report 1
