@@ -28,7 +28,7 @@ func (a *app) service(cmd *cobra.Command) (*registrar.Service, error) {
 		return nil, err
 	}
 	s := registrar.New(db)
-	s.Log, s.Progress, s.Debug, s.Stdin = a.log, a.progres, a.debug, a.env.Stdin
+	s.Log, s.Progress, s.Debug, s.Stdin = a.log, a.progress, a.debug, a.env.Stdin
 	return s, nil
 }
 

@@ -37,13 +37,13 @@ func DefaultEnv() Env {
 
 // app is the state shared by all commands of one invocation.
 type app struct {
-	env     Env
-	dbURL   string
-	json    bool
-	debug   bool
-	log     *slog.Logger
-	db      *store.DB
-	progres job.Progress
+	env      Env
+	dbURL    string
+	json     bool
+	debug    bool
+	log      *slog.Logger
+	db       *store.DB
+	progress job.Progress
 }
 
 // NewRoot builds the command tree.
@@ -68,9 +68,9 @@ func NewRoot(env Env) *cobra.Command {
 				level = slog.LevelWarn
 			}
 			a.log = slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
-			a.progres = job.Nop
+			a.progress = job.Nop
 			if env.Terminal {
-				a.progres = &termProgress{w: env.Stderr}
+				a.progress = &termProgress{w: env.Stderr}
 			}
 			return nil
 		},

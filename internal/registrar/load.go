@@ -63,7 +63,6 @@ func (s *Service) LoadTransitionDomains(ctx context.Context, opts LoadOptions) (
 		}
 	}
 	out, err := s.runScratchJob(ctx, sj)
-	res.Reset = out.before
 	if err := s.summarise(ctx, out, err, &res, &res.JobSummary); err != nil {
 		return res, err
 	}

@@ -68,7 +68,7 @@ func (d Dialect) DateText(expr string) string {
 	return expr
 }
 
-// DateParam casts a YYYY-MM-DD text parameter or column to the date type.
+// Date casts a YYYY-MM-DD text parameter or column to the date type.
 func (d Dialect) Date(expr string) string {
 	if d == Postgres {
 		return "CAST(" + expr + " AS date)"
