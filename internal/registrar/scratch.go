@@ -201,10 +201,6 @@ func (l *scratchLoad) load(ctx context.Context, fs *FileStats) error {
 		err := l.svc.DB.InTx(ctx, func(tx *store.Tx) error {
 			pending = pending[:0]
 			src := &chunkSource{rr: rr, jobID: l.run.Job.ID, max: chunkRows}
-			if l.limit > 0 && fs.Key == KeyDomainContacts {
-				src.rowsLeft = l.limit - (fs.Records + fs.Rejected)
-				src.limited = true
-			}
 			n, err := tx.CopyFrom(ctx, spec.table, cols, src)
 			// A reader failure (a header without its columns, an I/O error)
 			// surfaces through CopyFrom; it is the input's fault, not the database's.
@@ -286,8 +282,6 @@ type chunkSource struct {
 	jobID     int64
 	max       int
 	n         int
-	limited   bool
-	rowsLeft  int64
 	exhausted bool
 	vals      []any
 }
@@ -296,18 +290,9 @@ func (c *chunkSource) Next() bool {
 	if c.n >= c.max {
 		return false
 	}
-	if c.limited && c.rowsLeft <= 0 {
-		c.exhausted = true
-		return false
-	}
-	before := c.rr.Stats()
 	if !c.rr.Next() {
 		c.exhausted = true
 		return false
-	}
-	if c.limited {
-		// --limit counts rows read, refused ones included.
-		c.rowsLeft -= c.rr.Stats().Lines - before.Lines
 	}
 	c.n++
 	c.vals = append(append(c.vals[:0], c.jobID), c.rr.Values()...)
