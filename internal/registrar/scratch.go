@@ -135,7 +135,6 @@ type scratchLoad struct {
 	maxRejects int64 // < 0 = no limit
 	files      []*FileStats
 	onSave     func(ctx context.Context, tx *store.Tx) error // writes the caller's checkpoint
-	rejected   int64
 	rejectSink func(job.Reject)
 }
 
