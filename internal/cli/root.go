@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -157,6 +158,11 @@ func (a *app) open(ctx context.Context) (*store.DB, error) {
 	if err := db.Migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if a.debug {
+		db.SetTracer(func(stmt string, rows int64, elapsed time.Duration, err error) {
+			a.log.Debug("sql", "stmt", stmt, "rows", rows, "ms", elapsed.Milliseconds(), "failed", err != nil)
+		})
 	}
 	a.db = db
 	return db, nil

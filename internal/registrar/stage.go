@@ -59,19 +59,9 @@ func execJob(ctx context.Context, tx *store.Tx, jobID int64, q string, args ...a
 	bound, all := bindJob(tx.Dialect(), q, jobID, args)
 	n, err := tx.Exec(ctx, bound, all...)
 	if err != nil {
-		return n, fmt.Errorf("%s: %w", statementName(q), err)
+		return n, fmt.Errorf("%s: %w", store.StatementName(q), err)
 	}
 	return n, nil
-}
-
-// statementName is the first words of a statement, enough to tell which
-// one failed without printing values.
-func statementName(q string) string {
-	words := strings.Fields(q)
-	if len(words) > 4 {
-		words = words[:4]
-	}
-	return strings.Join(words, " ")
 }
 
 func tempTable(ctx context.Context, tx *store.Tx, jobID int64, name, query string, args []any, indexCols ...string) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -24,7 +25,8 @@ const sqliteBatchRows = 500
 
 // CopyFrom bulk-loads rows into table: COPY on PostgreSQL, batched prepared
 // multi-row INSERTs on SQLite. It never holds more than one batch in memory.
-func (tx *Tx) CopyFrom(ctx context.Context, table string, columns []string, src RowSource) (int64, error) {
+func (tx *Tx) CopyFrom(ctx context.Context, table string, columns []string, src RowSource) (n int64, err error) {
+	defer func(start time.Time) { trace(tx.tracer, "COPY "+table, n, start, err) }(time.Now())
 	if tx.dialect == Postgres {
 		var n int64
 		err := tx.conn.Raw(func(dc any) error {

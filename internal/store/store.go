@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
@@ -33,6 +34,7 @@ type DB struct {
 	sql     *sql.DB
 	dialect Dialect
 	display string // URL without password, safe to log
+	tracer  Tracer
 }
 
 // Open connects to the database named by rawURL and checks that it answers.
@@ -120,12 +122,13 @@ func (db *DB) SQL() *sql.DB { return db.sql }
 
 // Exec runs a statement outside any transaction. Queries are written with ?
 // placeholders and rebound for PostgreSQL.
-func (db *DB) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+func (db *DB) Exec(ctx context.Context, query string, args ...any) (n int64, err error) {
+	defer func(start time.Time) { trace(db.tracer, query, n, start, err) }(time.Now())
 	res, err := db.sql.ExecContext(ctx, db.dialect.Rebind(query), args...)
 	if err != nil {
 		return 0, wrapErr(err)
 	}
-	n, _ := res.RowsAffected()
+	n, _ = res.RowsAffected()
 	return n, nil
 }
 
@@ -137,6 +140,7 @@ func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 
 // QueryRow runs a query returning at most one row.
 func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	defer trace(db.tracer, query, -1, time.Now(), nil)
 	return db.sql.QueryRowContext(ctx, db.dialect.Rebind(query), args...)
 }
 

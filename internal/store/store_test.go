@@ -90,6 +90,37 @@ func TestCopyFromAndTx(t *testing.T) {
 	})
 }
 
+// A statement that fails inside a transaction aborts it on PostgreSQL,
+// and COMMIT then quietly rolls back. Commit must say so, or a caller that
+// ignored the statement's error would believe its work was saved.
+func TestCommitAfterFailedStatement(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		err := db.InTx(ctx, func(tx *store.Tx) error {
+			if _, err := tx.Exec(ctx, "INSERT INTO federal_agency (name, active, federal) VALUES ('A', true, true)"); err != nil {
+				return err
+			}
+			_, _ = tx.Exec(ctx, "UPDATE no_such_table SET a = 1")
+			return nil
+		})
+		var n int
+		if qerr := db.QueryRow(ctx, "SELECT count(*) FROM federal_agency").Scan(&n); qerr != nil {
+			t.Fatal(qerr)
+		}
+		switch db.Dialect() {
+		case store.Postgres:
+			if err == nil || n != 0 {
+				t.Fatalf("commit of an aborted transaction: err %v, %d rows saved; want an error and 0", err, n)
+			}
+		case store.SQLite:
+			// SQLite keeps the transaction going after a failed statement.
+			if err != nil || n != 1 {
+				t.Fatalf("err %v, %d rows saved; want nil and 1", err, n)
+			}
+		}
+	})
+}
+
 func TestMigrateTwice(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		if err := db.Migrate(context.Background()); err != nil {

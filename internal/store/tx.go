@@ -7,6 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // Tx is a transaction pinned to one connection. It is opened with an explicit
@@ -15,6 +18,7 @@ import (
 type Tx struct {
 	conn    *sql.Conn
 	dialect Dialect
+	tracer  Tracer
 	done    bool
 }
 
@@ -58,13 +62,17 @@ func (db *DB) Begin(ctx context.Context) (*Tx, error) {
 		conn.Close()
 		return nil, wrapErr(err)
 	}
-	return &Tx{conn: conn, dialect: db.dialect}, nil
+	return &Tx{conn: conn, dialect: db.dialect, tracer: db.tracer}, nil
 }
 
 // Commit makes the transaction's work durable.
 func (tx *Tx) Commit(ctx context.Context) error {
 	if tx.done {
 		return errors.New("store: transaction already finished")
+	}
+	if tx.aborted() {
+		tx.Rollback()
+		return errors.New("store: transaction aborted by an earlier failed statement; nothing was committed")
 	}
 	tx.done = true
 	_, err := tx.conn.ExecContext(ctx, "COMMIT")
@@ -73,6 +81,23 @@ func (tx *Tx) Commit(ctx context.Context) error {
 		return wrapErr(err)
 	}
 	return tx.conn.Close()
+}
+
+// aborted reports whether PostgreSQL has refused the rest of the
+// transaction after a failed statement; its COMMIT would roll back
+// without an error.
+func (tx *Tx) aborted() bool {
+	if tx.dialect != Postgres {
+		return false
+	}
+	failed := false
+	_ = tx.conn.Raw(func(dc any) error {
+		if c, ok := dc.(*stdlib.Conn); ok {
+			failed = c.Conn().PgConn().TxStatus() == 'E'
+		}
+		return nil
+	})
+	return failed
 }
 
 // Rollback abandons the transaction. It is safe to call after Commit.
@@ -129,12 +154,13 @@ func (tx *Tx) ForBulk(ctx context.Context) error {
 func (tx *Tx) Dialect() Dialect { return tx.dialect }
 
 // Exec runs a statement and returns the number of rows it affected.
-func (tx *Tx) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+func (tx *Tx) Exec(ctx context.Context, query string, args ...any) (n int64, err error) {
+	defer func(start time.Time) { trace(tx.tracer, query, n, start, err) }(time.Now())
 	res, err := tx.conn.ExecContext(ctx, tx.dialect.Rebind(query), args...)
 	if err != nil {
 		return 0, wrapErr(err)
 	}
-	n, _ := res.RowsAffected()
+	n, _ = res.RowsAffected()
 	return n, nil
 }
 
@@ -146,5 +172,6 @@ func (tx *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 
 // QueryRow runs a query returning at most one row.
 func (tx *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	defer trace(tx.tracer, query, -1, time.Now(), nil)
 	return tx.conn.QueryRowContext(ctx, tx.dialect.Rebind(query), args...)
 }
