@@ -50,8 +50,8 @@ func (s *Service) applyOrgData(ctx context.Context, tx *store.Tx, run *job.Run, 
 	// code too long for the 10-character column is reported like a state.
 	err := tempTable(ctx, tx, id, "ferry_orgaddr", `SELECT a.domain_name, o.street, o.city, o.state_code, o.state_raw,
 		CASE WHEN length(o.zip) <= 10 THEN o.zip END AS zip, o.zip AS zip_raw
-		FROM `+lastPerKey("load_additional", "domain_name", "domain_name, org_id")+` a
-		JOIN `+lastPerKey("load_organization", "org_id", "org_id, street, city, state_code, state_raw, zip")+` o ON o.org_id = a.org_id`,
+		FROM `+lastPerKey(tx.Dialect(), "load_additional", "domain_name", "domain_name, org_id")+` a
+		JOIN `+lastPerKey(tx.Dialect(), "load_organization", "org_id", "org_id, street, city, state_code, state_raw, zip")+` o ON o.org_id = a.org_id`,
 		nil, "domain_name")
 	if err != nil {
 		return r, err

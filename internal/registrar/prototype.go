@@ -42,7 +42,7 @@ func (s *Service) LoadDomains(ctx context.Context, opts PrototypeOptions) (res L
 		apply: func(ctx context.Context, tx *store.Tx, run *job.Run, fs []FileStats) (any, error) {
 			created, err := execJob(ctx, tx, run.Job.ID, `INSERT INTO domain (name, state, expiration_date, registry_created_at, job_id, created_at, updated_at)
 				SELECT e.domain_name, 'unknown', `+tx.Dialect().Date("e.expires")+`, `+tx.Dialect().Date("e.created")+`, @job, @now, @now
-				FROM `+lastPerKey("load_escrow_domain", "domain_name", "domain_name, created, expires")+` e
+				FROM `+lastPerKey(tx.Dialect(), "load_escrow_domain", "domain_name", "domain_name, created, expires")+` e
 				WHERE true ON CONFLICT (name) DO NOTHING`)
 			rows := Counts{Created: created}
 			for _, f := range fs {
@@ -91,7 +91,7 @@ func (s *Service) LoadInvitations(ctx context.Context, opts PrototypeOptions) (r
 func (s *Service) applyInvitations(ctx context.Context, tx *store.Tx, run *job.Run, _ []FileStats) (any, error) {
 	id := run.Job.ID
 	var r LoadInvitationsResult
-	if err := tempTable(ctx, tx, id, "ferry_contact", `SELECT * FROM `+lastPerKey("load_contact", "contact_id", "contact_id, email")+` c`, nil, "contact_id"); err != nil {
+	if err := tempTable(ctx, tx, id, "ferry_contact", `SELECT * FROM `+lastPerKey(tx.Dialect(), "load_contact", "contact_id", "contact_id, email")+` c`, nil, "contact_id"); err != nil {
 		return r, err
 	}
 	// Every (e-mail, existing domain) pair the files link.
