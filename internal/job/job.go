@@ -39,6 +39,11 @@ var ErrBusy = errors.New("another ferry job is running")
 // pid instead, so a crash there is noticed at once.
 const staleAfter = 10 * time.Minute
 
+// heartbeatEvery is how often a running job on PostgreSQL says it is alive,
+// so that a single statement running for longer than staleAfter does not
+// look like a dead process to ferry on another host.
+var heartbeatEvery = staleAfter / 5
+
 // Spec describes a run about to start.
 type Spec struct {
 	Kind string // e.g. "registrar.load-transition-domains"
@@ -73,9 +78,10 @@ type Job struct {
 
 // Run is a job this process owns.
 type Run struct {
-	db      *store.DB
-	Job     Job
-	Resumed bool
+	db       *store.DB
+	Job      Job
+	Resumed  bool
+	stopBeat func()
 }
 
 // Start records a new run, or claims an interrupted one with the same
@@ -141,7 +147,38 @@ func Start(ctx context.Context, db *store.DB, spec Spec) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
+	run.stopBeat = run.heartbeat(heartbeatEvery)
 	return run, nil
+}
+
+// heartbeat refreshes heartbeat_at every interval until the returned
+// function is called. It writes from its own connection, so it needs a
+// database with more than one: on SQLite, which ferry gives one connection
+// and which other hosts rarely share, the pid check covers liveness. The
+// job's transactions only update the job row just before they commit, so
+// a beat never waits behind a long statement for more than a moment.
+func (r *Run) heartbeat(interval time.Duration) func() {
+	if r.db.Dialect() != store.Postgres {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				// A failed beat is not the job's failure: the next one, or
+				// the job's own checkpoint, tries again.
+				_, _ = r.db.Exec(ctx, `UPDATE ferry_job SET heartbeat_at = ? WHERE id = ? AND status = 'running'`, time.Now().UTC(), r.Job.ID)
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }
 
 // reapDead marks running jobs whose process is gone as interrupted, so they
@@ -247,6 +284,9 @@ func (r *Run) SetPhase(ctx context.Context, phase string) error {
 // Finish records the outcome. A cancelled context means the operator
 // stopped the run: it is marked interrupted so the next run resumes it.
 func (r *Run) Finish(ctx context.Context, counts any, runErr error) error {
+	if r.stopBeat != nil {
+		r.stopBeat()
+	}
 	status, msg := Succeeded, ""
 	if runErr != nil {
 		status, msg = Failed, runErr.Error()

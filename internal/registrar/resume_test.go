@@ -221,3 +221,33 @@ func TestTransferResume(t *testing.T) {
 		eq(t, "analysis", analyze(t, db), analyze(t, refDB))
 	})
 }
+
+// phaseSpy reads the job's stored phase, from outside any transaction,
+// when a progress phase starts: what `ferry jobs list` would show then.
+type phaseSpy struct {
+	t    *testing.T
+	db   *store.DB
+	seen map[string]string
+}
+
+func (p *phaseSpy) Phase(name string, _ int64) job.Tracker {
+	jobs, err := job.List(p.t.Context(), p.db, 1)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.seen[name] = jobs[0].Phase
+	return job.Nop.Phase(name, 0)
+}
+
+// The staging build can take minutes in one transaction; other processes
+// must see the job in its "apply" phase meanwhile, not in its last read.
+func TestApplyPhaseVisibleDuringApply(t *testing.T) {
+	t.Parallel()
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		s := New(db)
+		spy := &phaseSpy{t: t, db: db, seen: map[string]string{}}
+		s.Progress = spy
+		mustLoad(t, s, loadOpts(ownFiles(t)))
+		eq(t, "phase seen when apply starts", spy.seen["apply"], "apply")
+	})
+}

@@ -173,12 +173,15 @@ func (s *Service) runScratchJob(ctx context.Context, sj scratchJob) (out scratch
 		}
 	}
 
+	// The phase is set before the transaction, so that `ferry jobs list`
+	// shows it during the minutes the set-based statements can take; the
+	// job row itself is only written again just before the commit.
+	if err := run.SetPhase(ctx, "apply"); err != nil {
+		return out, err
+	}
 	tracker := s.Progress.Phase("apply", 0)
 	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
 		if err := tx.ForBulk(ctx); err != nil {
-			return err
-		}
-		if err := run.Checkpoint(ctx, tx, "apply", cp, nil); err != nil {
 			return err
 		}
 		res, err := sj.apply(ctx, tx, run, out.files)
