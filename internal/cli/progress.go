@@ -69,6 +69,12 @@ func (t *termTracker) draw(final bool) {
 	if final {
 		end = "\n"
 	}
+	if t.total == 0 && t.rows == 0 {
+		// A phase that is one long statement ("apply") has nothing to
+		// count while it runs; "0 rows/s" would read like a stall.
+		fmt.Fprintf(t.p.w, "\r\033[K%-28s %.1fs%s", t.name, elapsed, end)
+		return
+	}
 	fmt.Fprintf(t.p.w, "\r\033[K%-28s %s%s rows  %s rows/s  %.1fs%s", t.name, bar, human(float64(t.rows)), human(rate), elapsed, end)
 }
 

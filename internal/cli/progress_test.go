@@ -1,0 +1,89 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func TestTrackerDrawsBarAndRate(t *testing.T) {
+	var buf bytes.Buffer
+	p := &termProgress{w: &buf}
+	tr := p.Phase("read domain contacts", 200)
+	tr.Update(100, 12345)
+	line := buf.String()
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`^\r\x1b\[Kread domain contacts +\[={12} {12}\]  50% `),
+		regexp.MustCompile(` 12\.3k rows `),
+		regexp.MustCompile(` [0-9.]+[kM]? rows/s `),
+	} {
+		if !want.MatchString(line) {
+			t.Errorf("first draw %q does not match %s", line, want)
+		}
+	}
+	// Redraws are throttled: an update right after a draw prints nothing.
+	buf.Reset()
+	tr.Update(150, 20000)
+	if buf.Len() != 0 {
+		t.Errorf("throttled update drew %q", buf.String())
+	}
+	// Done always draws, at 100%, and ends the line.
+	tr.Done()
+	final := buf.String()
+	if !strings.Contains(final, "[========================] 100% ") || !strings.HasSuffix(final, "\n") {
+		t.Errorf("final draw %q: want a full bar ending the line", final)
+	}
+	if !strings.Contains(final, " 20.0k rows ") {
+		t.Errorf("final draw %q lost the last row count", final)
+	}
+
+	// A phase of unknown size shows no bar.
+	buf.Reset()
+	p.Phase("apply", 0).Done()
+	if !regexp.MustCompile(`^\r\x1b\[Kapply +[0-9.]+s\n$`).MatchString(buf.String()) {
+		t.Errorf("unsized phase without rows drew %q; want its name and time", buf.String())
+	}
+}
+
+func TestHuman(t *testing.T) {
+	for v, want := range map[float64]string{0: "0", 9999: "9999", 10000: "10.0k", 123456: "123.5k", 2500000: "2.50M"} {
+		if got := human(v); got != want {
+			t.Errorf("human(%v) = %q, want %q", v, got, want)
+		}
+	}
+}
+
+// On a terminal a migration draws a line per phase on stderr; off one it
+// draws nothing, and stdout carries only the summary either way.
+func TestProgressOnlyOnTerminal(t *testing.T) {
+	example := filepath.Join("..", "..", "examples", "registrar")
+	for _, terminal := range []bool{true, false} {
+		var stdout, stderr bytes.Buffer
+		env := Env{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Terminal: terminal,
+			Getenv: func(string) string { return "" }}
+		db := filepath.Join(t.TempDir(), "ferry.db")
+		if err := Run(context.Background(), env, []string{"--db", db, "registrar", "migrate", "--directory", example, "--yes"}); err != nil {
+			t.Fatalf("terminal=%v: %v\n%s", terminal, err, stderr.String())
+		}
+		if strings.Contains(stdout.String(), "\r") {
+			t.Errorf("terminal=%v: progress on stdout: %q", terminal, stdout.String())
+		}
+		if !terminal {
+			if strings.Contains(stderr.String(), "\r") {
+				t.Errorf("progress drawn off a terminal: %q", stderr.String())
+			}
+			continue
+		}
+		for _, phase := range []string{"read domain contacts", "transfer domains"} {
+			if !regexp.MustCompile(`\r\x1b\[K` + phase + ` .*rows/s .*\n`).MatchString(stderr.String()) {
+				t.Errorf("no finished %q line in %q", phase, stderr.String())
+			}
+		}
+		if !regexp.MustCompile(`\r\x1b\[Kapply +[0-9.]+s\n`).MatchString(stderr.String()) {
+			t.Errorf("no finished apply line in %q", stderr.String())
+		}
+	}
+}
