@@ -184,14 +184,31 @@ manifest_get() {
 }
 
 # ferry_step NAME ARGS...: one timed ferry command, with the step timeout.
+# --debug makes ferry log every SQL statement's name and duration to the
+# step's .err file; statement_totals sums them.
 ferry_step() {
 	local name=$1
 	shift
 	if [[ $STEP_TIMEOUT != 0 ]]; then
-		measure "$name" timeout -s INT -k 30 "$STEP_TIMEOUT" "$FERRY" "$@"
+		measure "$name" timeout -s INT -k 30 "$STEP_TIMEOUT" "$FERRY" --debug "$@"
 	else
-		measure "$name" "$FERRY" "$@"
+		measure "$name" "$FERRY" --debug "$@"
 	fi
+}
+
+# statement_totals NAME: seconds per SQL statement (by name) in a ferry
+# step, longest first, from its --debug log; statements under 1% are left out.
+statement_totals() {
+	local err=$LOGS/$1.err
+	[[ -s $err ]] || return 0
+	awk '/msg=sql / {
+			stmt = $0; sub(/.* stmt=/, "", stmt)
+			if (stmt ~ /^"/) { sub(/^"/, "", stmt); sub(/".*/, "", stmt) } else sub(/ .*/, "", stmt)
+			ms = $0; sub(/.* ms=/, "", ms); sub(/ .*/, "", ms)
+			t[stmt] += ms; n[stmt]++; all += ms
+		}
+		END {for (k in t) if (t[k] >= all / 100) printf "%8.1f s %5d x  %s\n", t[k] / 1000, n[k], k
+			if (all > 0) printf "%8.1f s in all statements\n", all / 1000}' "$err" | sort -rn | head -n 16
 }
 
 # ok NAME: the step ran and succeeded.
@@ -557,6 +574,13 @@ if want postgres && [[ -s $LOGS/pg_activity.tsv ]]; then
 		END {for (k in m) {split(k, a, "\t"); printf "%s\t%.1f\t%d\t%s\n", a[1], m[k], n[k], substr(a[2], 1, 160)}}' \
 		"$LOGS/pg_activity.tsv" | sort -t $'\t' -k2,2nr | head -n 12
 fi
+for n in pg_load pg_transfer sqlite_load sqlite_transfer; do
+	if [[ -s $LOGS/$n.err ]] && grep -q 'msg=sql ' "$LOGS/$n.err"; then
+		echo
+		echo "Where $n spent its time (SQL statements by name, from ferry --debug):"
+		statement_totals "$n"
+	fi
+done
 if want sqlite && [[ -s $LOGS/sqlite_phase.tsv ]]; then
 	echo
 	echo "SQLite job phase over time (sampled every ${WATCH}s; consecutive repeats folded):"
