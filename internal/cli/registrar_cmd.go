@@ -251,8 +251,8 @@ func (a *app) transferCmd() *cobra.Command {
 		Short: "Create Domains, DomainInvitations and DomainInformation from the staging rows",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if opts.Limit < 0 || opts.BatchSize <= 0 {
-				return &UsageError{Msg: "--limit must be 0 (all) or more and --batch more than 0"}
+			if opts.Limit < 0 || opts.BatchSize <= 0 || opts.Workers <= 0 {
+				return &UsageError{Msg: "--limit must be 0 (all) or more, and --batch and --workers more than 0"}
 			}
 			s, err := a.service(cmd)
 			if err != nil {
@@ -269,6 +269,7 @@ func (a *app) transferCmd() *cobra.Command {
 	cmd.Flags().Int64Var(&opts.Limit, "limitParse", 0, "alias of --limit")
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "report what would change and change nothing")
 	cmd.Flags().IntVar(&opts.BatchSize, "batch", registrar.DefaultTransferBatch, "domains per transaction")
+	cmd.Flags().IntVar(&opts.Workers, "workers", registrar.DefaultTransferWorkers, "batches in flight at once on PostgreSQL (SQLite, --limit and --dry-run use 1)")
 	return cmd
 }
 

@@ -175,6 +175,16 @@ func newDB(t *testing.T, db *store.DB) *store.DB {
 	return storetest.SQLite(t)
 }
 
+// referenceTransfer loads files into a fresh database of db's engine and
+// transfers them without interruption: what other runs are compared with.
+func referenceTransfer(t *testing.T, db *store.DB, files Files, opts TransferOptions) (*store.DB, TransferResult) {
+	t.Helper()
+	refDB := newDB(t, db)
+	ref := New(refDB)
+	mustLoad(t, ref, loadOpts(files))
+	return refDB, mustTransfer(t, ref, opts)
+}
+
 func queryInt(t *testing.T, q store.Querier, query string, args ...any) int64 {
 	t.Helper()
 	var n int64

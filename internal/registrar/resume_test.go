@@ -189,10 +189,7 @@ func TestTransferResume(t *testing.T) {
 	t.Parallel()
 	files := generatedFiles(t)
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
-		refDB := newDB(t, db)
-		ref := New(refDB)
-		mustLoad(t, ref, loadOpts(files))
-		want := mustTransfer(t, ref, TransferOptions{BatchSize: 6})
+		refDB, want := referenceTransfer(t, db, files, TransferOptions{BatchSize: 6})
 
 		s := New(db)
 		mustLoad(t, s, loadOpts(files))

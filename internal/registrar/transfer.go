@@ -2,7 +2,6 @@ package registrar
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 
@@ -18,14 +17,17 @@ type TransferOptions struct {
 	DryRun bool
 	// BatchSize is the number of domains per transaction; 0 = default.
 	BatchSize int
+	// Workers is how many batches may be in flight at once on PostgreSQL;
+	// 0 = DefaultTransferWorkers. SQLite, --limit and dry runs use one.
+	Workers int
 }
 
 // DefaultTransferBatch is the number of domains one transfer transaction
 // carries: large enough for set-based SQL to pay off, small enough that a
-// checkpoint is never far behind (half a minute of work at most on a small
-// server). Each batch re-plans and re-analyzes its temporary tables, so at
-// 1M domains 250,000 took 12% less time than 50,000 (bench/RESULTS.md).
-const DefaultTransferBatch = 250_000
+// checkpoint is never far behind and that batches overlap well in the
+// pipeline (runBatches). At 1M domains on PostgreSQL with two workers,
+// 100,000 took 84 s, 50,000 took 98 s and 250,000 took 91 s.
+const DefaultTransferBatch = 100_000
 
 // TransferResult is the outcome of Transfer.
 type TransferResult struct {
@@ -38,7 +40,19 @@ type TransferResult struct {
 	Contacts          ObjectCounts `json:"contacts"`
 	StagingProcessed  int64        `json:"stagingRowsProcessed"`
 	Report            Report       `json:"report"`
-	checkpointDomain  string
+}
+
+// add sums another batch's counts into r.
+func (r *TransferResult) add(o TransferResult) {
+	r.Domains.Created += o.Domains.Created
+	r.Domains.Updated += o.Domains.Updated
+	r.Domains.Unchanged += o.Domains.Unchanged
+	r.Domains.Skipped += o.Domains.Skipped
+	r.Invitations.Created += o.Invitations.Created
+	r.Invitations.Existing += o.Invitations.Existing
+	r.DomainInformation.add(o.DomainInformation)
+	r.Contacts.add(o.Contacts)
+	r.StagingProcessed += o.StagingProcessed
 }
 
 // DomainCounts counts domains by outcome. Skipped domains could not take the
@@ -61,6 +75,12 @@ type ObjectCounts struct {
 	Created   int64 `json:"created"`
 	Updated   int64 `json:"updated"`
 	Unchanged int64 `json:"unchanged"`
+}
+
+func (c *ObjectCounts) add(o ObjectCounts) {
+	c.Created += o.Created
+	c.Updated += o.Updated
+	c.Unchanged += o.Unchanged
 }
 
 type transferCheckpoint struct {
@@ -96,7 +116,6 @@ func (s *Service) Transfer(ctx context.Context, opts TransferOptions) (res Trans
 		res = *cp.Result
 		res.JobID, res.Resumed, res.DryRun = run.Job.ID, true, false
 	}
-	res.checkpointDomain = cp.LastDomain
 
 	// The staging table was just bulk-loaded; fresh statistics keep the
 	// batch queries on their indexes.
@@ -105,83 +124,58 @@ func (s *Service) Transfer(ctx context.Context, opts TransferOptions) (res Trans
 	}); err != nil {
 		return res, err
 	}
-	var total int64
-	if err := s.DB.QueryRow(ctx, `SELECT count(DISTINCT domain_name) FROM transition_domain WHERE NOT processed AND domain_name > ?`, cp.LastDomain).Scan(&total); err != nil {
+	batches, err := newBatcher(ctx, s.DB, opts, cp.LastDomain)
+	if err != nil {
 		return res, err
 	}
-	if opts.Limit > 0 && total > opts.Limit {
-		total = opts.Limit
-	}
-	tracker := s.Progress.Phase("transfer domains", total)
+	tracker := s.Progress.Phase("transfer domains", batches.total)
 	defer tracker.Done()
-	var done, batches int64
-	batch := func(ctx context.Context, tx *store.Tx) (bool, error) {
-		size := int64(opts.BatchSize)
-		if opts.Limit > 0 && opts.Limit-done < size {
-			size = opts.Limit - done
-		}
-		if size <= 0 {
-			return false, nil
-		}
-		if err := tx.ForBulk(ctx); err != nil {
-			return false, err
-		}
-		taken, moved, err := s.transferBatch(ctx, tx, run.Job.ID, size, &res)
-		if err != nil || taken == 0 {
-			return false, err
-		}
-		// --limit counts domains transferred; skipped ones do not use it
-		// up, or a skipped domain at the front would stall every rerun.
-		done += moved
-		batches++
-		if batches == 1 {
-			// Tables that were empty at the start are not any more. The
-			// planner scales statistics by a table's current size, so one
-			// sample with rows in it keeps every later batch's plans sound.
-			if err := tx.Analyze(ctx, "domain", "domain_invitation", "domain_information", "contact"); err != nil {
-				return false, err
-			}
-		}
-		if !opts.DryRun {
-			cp.LastDomain, cp.Result = res.checkpointDomain, &res
-			if err := run.Checkpoint(ctx, tx, "transfer", cp, nil); err != nil {
-				return false, err
-			}
-		}
-		return true, nil
-	}
 	if opts.DryRun {
-		tx, err := s.DB.Begin(ctx)
-		if err != nil {
-			return res, err
-		}
-		// Everything a dry run did is rolled back, its findings included;
-		// they are reported from inside the transaction first.
-		defer tx.Rollback()
-		for more := true; more; {
-			if more, err = batch(ctx, tx); err != nil {
-				return res, interrupted(ctx, err)
-			}
-			tracker.Update(done, done)
-		}
-		res.Report, err = loadReport(ctx, tx, run.Job.ID)
-		return res, err
+		return res, s.dryRunTransfer(ctx, run, batches, &res, tracker)
 	}
-	for more := true; more; {
-		err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-			var err error
-			more, err = batch(ctx, tx)
-			return err
-		})
-		if err != nil {
-			return res, interrupted(ctx, err)
-		}
-		// Reported after the commit, so progress never counts work that a
-		// rollback could still undo.
-		tracker.Update(done, done)
+	if err := s.runBatches(ctx, run, opts, batches, &res, tracker); err != nil {
+		return res, interrupted(ctx, err)
 	}
 	res.Report, err = loadReport(ctx, s.DB, run.Job.ID)
 	return res, err
+}
+
+// dryRunTransfer does every batch in one transaction and rolls it back.
+// Everything it did goes, its findings included; they are reported from
+// inside the transaction first.
+func (s *Service) dryRunTransfer(ctx context.Context, run *job.Run, batches *batcher, res *TransferResult, tracker job.Tracker) error {
+	tx, err := s.DB.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := tx.ForBulk(ctx); err != nil {
+		return err
+	}
+	var done int64
+	for {
+		b, err := batches.next(ctx, tx, done)
+		if err != nil {
+			return interrupted(ctx, err)
+		}
+		if b.n == 0 {
+			break
+		}
+		moved, err := s.transferBatch(ctx, tx, run.Job.ID, b, res, nil)
+		if err != nil {
+			return interrupted(ctx, err)
+		}
+		if b.no == 1 {
+			// See pipelinedBatch: plans for later batches need the rows.
+			if err := tx.Analyze(ctx, "domain", "domain_invitation", "domain_information", "contact"); err != nil {
+				return err
+			}
+		}
+		done += moved
+		tracker.Update(done, done)
+	}
+	res.Report, err = loadReport(ctx, tx, run.Job.ID)
+	return err
 }
 
 // orgTypeSQL maps the staging organisation type to DomainInformation's
@@ -193,9 +187,11 @@ const orgTypeSQL = `CASE x.generic_org_type WHEN 'Federal' THEN 'federal' WHEN '
 const federalTypeSQL = `CASE x.federal_type WHEN 'Executive' THEN 'executive' WHEN 'Judicial' THEN 'judicial'
 	WHEN 'Legislative' THEN 'legislative' END`
 
-// transferBatch looks at up to size domains and returns how many it took
-// and how many of those it transferred (the rest were skipped).
-func (s *Service) transferBatch(ctx context.Context, tx *store.Tx, jobID, size int64, res *TransferResult) (taken, moved int64, err error) {
+// transferBatch transfers the domains of one batch and returns how many it
+// moved (the rest were skipped). Its first half touches only the batch's
+// own domains; before the second half, which creates and fills contacts
+// that batches share, it calls wait, if set (see runBatches).
+func (s *Service) transferBatch(ctx context.Context, tx *store.Tx, jobID int64, b batchRange, res *TransferResult, wait func() error) (moved int64, err error) {
 	d := tx.Dialect()
 	// The staging rows of one domain share its status and enrichment; if
 	// rows from different loads disagree, the newest load's status wins and
@@ -204,19 +200,7 @@ func (s *Service) transferBatch(ctx context.Context, tx *store.Tx, jobID, size i
 	// status is "unknown" (decision 5); a domain in a state the hold
 	// transitions cannot leave (dns needed, deleted) is skipped and its rows
 	// stay unprocessed, as in the reference.
-	// First the batch's bounds: the next size domains by name. Every scan
-	// of the staging table below is bounded by this range, so each batch is
-	// an index range scan, never a pass over the whole table.
-	var n int64
-	var last sql.NullString
-	if err := tx.QueryRow(ctx, `SELECT count(*), max(domain_name) FROM (SELECT DISTINCT domain_name FROM transition_domain
-		WHERE NOT processed AND domain_name > ? ORDER BY domain_name LIMIT ?) b`, res.checkpointDomain, size).Scan(&n, &last); err != nil {
-		return 0, 0, fmt.Errorf("selecting batch: %w", err)
-	}
-	if n == 0 {
-		return 0, 0, nil
-	}
-	lo, hi := res.checkpointDomain, last.String
+	lo, hi, n := b.lo, b.hi, b.n
 	err = tempTable(ctx, tx, jobID, "ferry_xfer", `SELECT b.*, dm.id AS domain_id, dm.state AS old_state,
 		dm.expiration_date AS old_exp, dm.registry_created_at AS old_created,
 		CASE WHEN dm.id IS NULL THEN 'create'
@@ -235,9 +219,8 @@ func (s *Service) transferBatch(ctx context.Context, tx *store.Tx, jobID, size i
 			GROUP BY domain_name) b
 		LEFT JOIN domain dm ON dm.name = b.domain_name`, []any{lo, hi}, "domain_name", "domain_id")
 	if err != nil {
-		return 0, 0, err
+		return 0, err
 	}
-	res.checkpointDomain = hi
 
 	// Domains. The new values are computed once, in SQL, and compared with
 	// the old ones so that "updated" counts only real changes.
@@ -249,7 +232,7 @@ func (s *Service) transferBatch(ctx context.Context, tx *store.Tx, jobID, size i
 		`+d.JSONObject("state", "old_state", "expirationDate", "old_exp", "registryCreatedAt", "old_created")+`,
 		`+d.JSONObject("state", newState, "expirationDate", "COALESCE(exp, old_exp)", "registryCreatedAt", "COALESCE(created, old_created)")+`, @now
 		FROM ferry_xfer WHERE `+changed); err != nil {
-		return 0, 0, err
+		return 0, err
 	}
 	updated, err := execJob(ctx, tx, jobID, `UPDATE domain SET state = CASE WHEN x.action = 'transition' THEN x.status ELSE x.old_state END,
 		expiration_date = COALESCE(x.exp, x.old_exp), registry_created_at = COALESCE(x.created, x.old_created), updated_at = @now
@@ -257,20 +240,20 @@ func (s *Service) transferBatch(ctx context.Context, tx *store.Tx, jobID, size i
 		AND (CASE WHEN x.action = 'transition' THEN x.status ELSE x.old_state END <> x.old_state
 		  OR COALESCE(x.exp, x.old_exp) IS DISTINCT FROM x.old_exp OR COALESCE(x.created, x.old_created) IS DISTINCT FROM x.old_created)`)
 	if err != nil {
-		return 0, 0, err
+		return 0, err
 	}
 	created, err := execJob(ctx, tx, jobID, `INSERT INTO domain (name, state, expiration_date, registry_created_at, job_id, created_at, updated_at)
 		SELECT domain_name, status, exp, created, @job, @now, @now FROM ferry_xfer WHERE action = 'create'`)
 	if err != nil {
-		return 0, 0, err
+		return 0, err
 	}
 	if _, err := tx.Exec(ctx, `UPDATE ferry_xfer SET domain_id = (SELECT id FROM domain WHERE domain.name = ferry_xfer.domain_name)
 		WHERE action = 'create'`); err != nil {
-		return 0, 0, err
+		return 0, err
 	}
 	var blocked int64
 	if err := tx.QueryRow(ctx, `SELECT count(*) FROM ferry_xfer WHERE action = 'blocked'`).Scan(&blocked); err != nil {
-		return 0, 0, err
+		return 0, err
 	}
 	res.Domains.Created += created
 	res.Domains.Updated += updated
@@ -289,42 +272,47 @@ func (s *Service) transferBatch(ctx context.Context, tx *store.Tx, jobID, size i
 		FROM transition_domain t JOIN ferry_xfer x ON x.domain_name = t.domain_name
 		WHERE t.domain_name > ? AND t.domain_name <= ? AND NOT t.processed AND t.username <> '' AND x.action <> 'blocked') p`,
 		[]any{lo, hi}); err != nil {
-		return 0, 0, err
+		return 0, err
 	}
 	var pairs int64
 	if err := tx.QueryRow(ctx, `SELECT count(*) FROM ferry_invite`).Scan(&pairs); err != nil {
-		return 0, 0, err
+		return 0, err
 	}
 	invited, err := execJob(ctx, tx, jobID, `INSERT INTO domain_invitation (email, domain_id, status, job_id, created_at, updated_at)
 		SELECT email, domain_id, 'invited', @job, @now, @now FROM ferry_invite WHERE invitation_id IS NULL ORDER BY email, domain_id`)
 	if err != nil {
-		return 0, 0, fmt.Errorf("creating invitations: %w", err)
+		return 0, fmt.Errorf("creating invitations: %w", err)
 	}
 	res.Invitations.Created += invited
 	res.Invitations.Existing += pairs - invited
 
+	if wait != nil {
+		if err := wait(); err != nil {
+			return 0, err
+		}
+	}
 	if err := s.transferInformation(ctx, tx, jobID, res); err != nil {
-		return 0, 0, err
+		return 0, err
 	}
 
 	if _, err := execJob(ctx, tx, jobID, `INSERT INTO ferry_finding (job_id, kind, subject, detail)
 		SELECT @job, CASE action WHEN 'blocked' THEN 'transition_not_allowed' ELSE 'unknown_status_kept' END,
 		domain_name, old_state || ' -> ' || status FROM ferry_xfer WHERE action IN ('blocked', 'keep_unknown')`); err != nil {
-		return 0, 0, err
+		return 0, err
 	}
 	if _, err := execJob(ctx, tx, jobID, `INSERT INTO ferry_finding (job_id, kind, subject, detail)
 		SELECT @job, 'domain_without_invitation', x.domain_name, '' FROM ferry_xfer x
 		WHERE x.action <> 'blocked' AND NOT EXISTS (SELECT 1 FROM domain_invitation i WHERE i.domain_id = x.domain_id)`); err != nil {
-		return 0, 0, err
+		return 0, err
 	}
 	processed, err := execJob(ctx, tx, jobID, `UPDATE transition_domain SET processed = true, updated_at = @now
 		WHERE domain_name > ? AND domain_name <= ? AND NOT processed
 		AND domain_name IN (SELECT domain_name FROM ferry_xfer WHERE action <> 'blocked')`, lo, hi)
 	if err != nil {
-		return 0, 0, err
+		return 0, err
 	}
 	res.StagingProcessed += processed
-	return n, n - blocked, dropTemps(ctx, tx, "ferry_xfer", "ferry_invite", "ferry_so", "ferry_info")
+	return n - blocked, dropTemps(ctx, tx, "ferry_xfer", "ferry_invite", "ferry_so", "ferry_info")
 }
 
 // transferInformation creates or fills each domain's senior-official

@@ -133,8 +133,9 @@ func (db *DB) Exec(ctx context.Context, query string, args ...any) (n int64, err
 }
 
 // Query runs a query outside any transaction.
-func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	rows, err := db.sql.QueryContext(ctx, db.dialect.Rebind(query), args...)
+func (db *DB) Query(ctx context.Context, query string, args ...any) (rows *sql.Rows, err error) {
+	defer func(start time.Time) { trace(db.tracer, query, -1, start, err) }(time.Now())
+	rows, err = db.sql.QueryContext(ctx, db.dialect.Rebind(query), args...)
 	return rows, wrapErr(err)
 }
 

@@ -165,8 +165,9 @@ func (tx *Tx) Exec(ctx context.Context, query string, args ...any) (n int64, err
 }
 
 // Query runs a query inside the transaction.
-func (tx *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	rows, err := tx.conn.QueryContext(ctx, tx.dialect.Rebind(query), args...)
+func (tx *Tx) Query(ctx context.Context, query string, args ...any) (rows *sql.Rows, err error) {
+	defer func(start time.Time) { trace(tx.tracer, query, -1, start, err) }(time.Now())
+	rows, err = tx.conn.QueryContext(ctx, tx.dialect.Rebind(query), args...)
 	return rows, wrapErr(err)
 }
 
