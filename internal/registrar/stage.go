@@ -125,14 +125,14 @@ func (s *Service) applyStaging(ctx context.Context, tx *store.Tx, run *job.Run, 
 	if err := tempTable(ctx, tx, id, "ferry_contact", `SELECT * FROM `+lastPerKey(d, "load_contact", "contact_id", "contact_id, email")+` c`, nil, "contact_id, email"); err != nil {
 		return err
 	}
-	// Statuses: every raw status kept, the state derived by precedence (decision 1).
-	if err := tempTable(ctx, tx, id, "ferry_status", `SELECT domain_name, `+d.StringAgg("status")+` AS statuses,
-		CASE WHEN max(CASE WHEN status IN ('hold','serverhold','clienthold') THEN 1 ELSE 0 END) = 1 THEN 'on hold'
-		     WHEN min(CASE WHEN status = 'unknown' THEN 1 ELSE 0 END) = 1 THEN 'unknown'
-		     ELSE 'ready' END AS state
-		FROM load_domain_status WHERE job_id = @job GROUP BY domain_name`, nil, "domain_name"); err != nil {
+	enrich := files[KeyEscrow] != "" || files[KeyAdditional] != ""
+	res.Enriched = enrich
+	facts, err := s.domainFacts(ctx, tx, id, enrich)
+	if err != nil {
 		return err
 	}
+	// However this transaction ends, the side connection is done with first.
+	defer facts.close()
 	// One staging row per distinct (domain, e-mail); roles and contact ids kept for audit.
 	if err := tempTable(ctx, tx, id, "ferry_pair", `SELECT dc.domain_name, COALESCE(c.email, '') AS username,
 		COALESCE(`+d.StringAgg("NULLIF(dc.role, '')")+`, '') AS roles,
@@ -142,37 +142,18 @@ func (s *Service) applyStaging(ctx context.Context, tx *store.Tx, run *job.Run, 
 		GROUP BY dc.domain_name, COALESCE(c.email, '')`, nil, "domain_name, username"); err != nil {
 		return err
 	}
-	enrich := files[KeyEscrow] != "" || files[KeyAdditional] != ""
-	res.Enriched = enrich
+	if err := facts.ready(); err != nil {
+		return err
+	}
 	enrichCols := `NULL AS generic_org_type, NULL AS federal_type, NULL AS organization_name, NULL AS federal_agency,
 		NULL AS first_name, NULL AS middle_name, NULL AS last_name, NULL AS email, NULL AS phone,
 		` + d.Date("NULL") + ` AS epp_creation_date, ` + d.Date("NULL") + ` AS epp_expiration_date`
 	enrichJoin := ``
 	if enrich {
-		if err := tempTable(ctx, tx, id, "ferry_enrich", `SELECT dn.domain_name,
-			CASE WHEN t.active THEN NULLIF(t.org_type, '') END AS generic_org_type,
-			CASE WHEN t.active THEN NULLIF(t.federal_type, '') END AS federal_type,
-			NULLIF(o.name, '') AS organization_name,
-			CASE WHEN ag.active THEN NULLIF(ag.name, '') END AS federal_agency,
-			au.first_name, au.middle_name, au.last_name, au.email, au.phone,
-			e.created AS epp_creation_date, e.expires AS epp_expiration_date,
-			a.domain_name AS has_additional, e.domain_name AS has_escrow,
-			t.type_id AS type_found, t.active AS type_active, ag.active AS agency_active, ag.federal AS agency_federal,
-			ag.name AS agency_name
-			FROM (SELECT DISTINCT domain_name FROM ferry_pair) dn
-			LEFT JOIN `+lastPerKey(d, "load_additional", "domain_name", "domain_name, domain_type_id, authority_id, org_id")+` a ON a.domain_name = dn.domain_name
-			LEFT JOIN `+lastPerKey(d, "load_domain_type", "type_id", "type_id, org_type, federal_type, active")+` t ON t.type_id = a.domain_type_id
-			LEFT JOIN `+lastPerKey(d, "load_organization", "org_id", "org_id, name")+` o ON o.org_id = a.org_id
-			LEFT JOIN `+lastPerKey(d, "load_authority", "authority_id", "authority_id, first_name, middle_name, last_name, email, phone, agency_id")+` au ON au.authority_id = a.authority_id
-			LEFT JOIN `+lastPerKey(d, "load_agency", "agency_id", "agency_id, name, active, federal")+` ag ON ag.agency_id = au.agency_id
-			LEFT JOIN `+lastPerKey(d, "load_escrow_domain", "domain_name", "domain_name, created, expires")+` e ON e.domain_name = dn.domain_name`,
-			nil, "domain_name"); err != nil {
-			return err
-		}
 		enrichCols = `en.generic_org_type, en.federal_type, en.organization_name, en.federal_agency,
 			en.first_name, en.middle_name, en.last_name, en.email, en.phone,
 			` + d.Date("en.epp_creation_date") + ` AS epp_creation_date, ` + d.Date("en.epp_expiration_date") + ` AS epp_expiration_date`
-		enrichJoin = `LEFT JOIN ferry_enrich en ON en.domain_name = p.domain_name`
+		enrichJoin = `LEFT JOIN ` + facts.enrich + ` en ON en.domain_name = p.domain_name`
 	}
 	// td_id and td_processed say whether the pair is staged already, so the
 	// insert below needs no conflict handling and no anti-join against the
@@ -180,7 +161,7 @@ func (s *Service) applyStaging(ctx context.Context, tx *store.Tx, run *job.Run, 
 	if err := tempTable(ctx, tx, id, "ferry_stage", `SELECT p.domain_name, p.username, p.roles, p.nrows,
 		COALESCE(st.state, 'ready') AS status, COALESCE(st.statuses, '') AS epp_statuses, `+enrichCols+`,
 		td.id AS td_id, td.processed AS td_processed
-		FROM ferry_pair p LEFT JOIN ferry_status st ON st.domain_name = p.domain_name `+enrichJoin+`
+		FROM ferry_pair p LEFT JOIN `+facts.status+` st ON st.domain_name = p.domain_name `+enrichJoin+`
 		LEFT JOIN transition_domain td ON td.domain_name = p.domain_name AND td.username = p.username`,
 		nil, "domain_name, username"); err != nil {
 		return err
@@ -233,10 +214,10 @@ func (s *Service) applyStaging(ctx context.Context, tx *store.Tx, run *job.Run, 
 			return err
 		}
 	}
-	if err := s.stageFindings(ctx, tx, id, enrich); err != nil {
+	if err := s.stageFindings(ctx, tx, id, enrich, facts); err != nil {
 		return err
 	}
-	return dropTemps(ctx, tx, "ferry_contact", "ferry_status", "ferry_pair", "ferry_enrich", "ferry_stage")
+	return dropTemps(ctx, tx, append([]string{"ferry_contact", "ferry_pair", "ferry_stage"}, facts.tables()...)...)
 }
 
 // upsertAgencies keeps the agency file so the transfer can match agency
@@ -257,7 +238,7 @@ func upsertAgencies(ctx context.Context, tx *store.Tx, id int64) (int64, error) 
 }
 
 // stageFindings records what the load noticed, per domain, without refusing it.
-func (s *Service) stageFindings(ctx context.Context, tx *store.Tx, id int64, enrich bool) error {
+func (s *Service) stageFindings(ctx context.Context, tx *store.Tx, id int64, enrich bool, facts *domainFacts) error {
 	qs := []string{
 		// Decision 2: a contact without an e-mail keeps its row and is reported.
 		`SELECT DISTINCT @job, 'contact_missing', dc.domain_name, dc.contact_id FROM load_domain_contact dc
@@ -271,15 +252,15 @@ func (s *Service) stageFindings(ctx context.Context, tx *store.Tx, id int64, enr
 		`SELECT DISTINCT @job, 'outlier_status', domain_name, status FROM load_domain_status
 			WHERE +job_id = @job AND status NOT IN ` + recognisedStatuses,
 		`SELECT DISTINCT @job, 'domain_without_status', p.domain_name, '' FROM ferry_pair p
-			LEFT JOIN ferry_status st ON st.domain_name = p.domain_name WHERE st.domain_name IS NULL`,
+			LEFT JOIN ` + facts.status + ` st ON st.domain_name = p.domain_name WHERE st.domain_name IS NULL`,
 	}
 	if enrich {
 		qs = append(qs,
-			`SELECT @job, 'missing_additional_data', domain_name, '' FROM ferry_enrich WHERE has_additional IS NULL`,
-			`SELECT @job, 'missing_escrow_dates', domain_name, '' FROM ferry_enrich WHERE has_escrow IS NULL`,
-			`SELECT @job, 'inactive_domain_type', domain_name, type_found FROM ferry_enrich WHERE type_found IS NOT NULL AND NOT type_active`,
-			`SELECT @job, 'inactive_agency', domain_name, agency_name FROM ferry_enrich WHERE agency_active IS NOT NULL AND NOT agency_active`,
-			`SELECT @job, 'non_federal_agency', domain_name, agency_name FROM ferry_enrich WHERE agency_active AND NOT agency_federal`,
+			`SELECT @job, 'missing_additional_data', domain_name, '' FROM `+facts.enrich+` WHERE has_additional IS NULL`,
+			`SELECT @job, 'missing_escrow_dates', domain_name, '' FROM `+facts.enrich+` WHERE has_escrow IS NULL`,
+			`SELECT @job, 'inactive_domain_type', domain_name, type_found FROM `+facts.enrich+` WHERE type_found IS NOT NULL AND NOT type_active`,
+			`SELECT @job, 'inactive_agency', domain_name, agency_name FROM `+facts.enrich+` WHERE agency_active IS NOT NULL AND NOT agency_active`,
+			`SELECT @job, 'non_federal_agency', domain_name, agency_name FROM `+facts.enrich+` WHERE agency_active AND NOT agency_federal`,
 		)
 	}
 	for _, q := range qs {
