@@ -43,6 +43,13 @@ func (r *Run) SaveRejects(ctx context.Context, tx *store.Tx, rejects []Reject) e
 	return err
 }
 
+// ClearRejects forgets the rejects saved so far, for a job that starts
+// reading its input over.
+func (r *Run) ClearRejects(ctx context.Context, tx *store.Tx) error {
+	_, err := tx.Exec(ctx, `DELETE FROM ferry_reject WHERE job_id = ?`, r.Job.ID)
+	return err
+}
+
 // Rejects returns a job's rejected rows in file and line order.
 func Rejects(ctx context.Context, q store.Querier, jobID int64, limit int) ([]Reject, error) {
 	rows, err := q.Query(ctx, `SELECT file, line, reason, raw FROM ferry_reject WHERE job_id = ? ORDER BY file, line LIMIT ?`, jobID, limit)

@@ -3,6 +3,7 @@ package registrar
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/ferrymigrate/ferry/internal/job"
 	"github.com/ferrymigrate/ferry/internal/store"
@@ -104,10 +105,29 @@ func hashInputs(files Files) ([]job.Input, error) {
 var scratchNames = []string{"load_domain_contact", "load_contact", "load_domain_status", "load_escrow_domain",
 	"load_additional", "load_domain_type", "load_organization", "load_authority", "load_agency"}
 
+// dropScratch removes a job's scratch rows. Scratch rows outlive their job
+// only while it is running or interrupted (to be resumed), so when no other
+// job is in either state every row is this job's or stale, and the tables
+// are emptied whole: TRUNCATE on PostgreSQL, and on SQLite a DELETE without
+// WHERE, which SQLite carries out by dropping the pages instead of
+// deleting row by row and index entry by index entry.
 func (s *Service) dropScratch(ctx context.Context, jobID int64) error {
 	return s.DB.InTx(ctx, func(tx *store.Tx) error {
+		var others int64
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM ferry_job WHERE id <> ? AND status IN ('running', 'interrupted')`, jobID).Scan(&others); err != nil {
+			return err
+		}
+		if others == 0 && tx.Dialect() == store.Postgres {
+			_, err := tx.Exec(ctx, `TRUNCATE `+strings.Join(scratchNames, ", "))
+			return err
+		}
 		for _, t := range scratchNames {
-			if _, err := tx.Exec(ctx, `DELETE FROM `+t+` WHERE job_id = ?`, jobID); err != nil {
+			q := `DELETE FROM ` + t + ` WHERE job_id = ?`
+			args := []any{jobID}
+			if others == 0 {
+				q, args = `DELETE FROM `+t, nil
+			}
+			if _, err := tx.Exec(ctx, q, args...); err != nil {
 				return err
 			}
 		}

@@ -248,3 +248,79 @@ func TestApplyPhaseVisibleDuringApply(t *testing.T) {
 		eq(t, "phase seen when apply starts", spy.seen["apply"], "apply")
 	})
 }
+
+// A finished job empties the scratch tables whole only when no other job
+// could still need them: an interrupted load's rows survive another load
+// in between, and the interrupted load then resumes to the same end.
+func TestScratchOfInterruptedLoadSurvives(t *testing.T) {
+	saved := chunkRows
+	chunkRows = resumeChunk
+	t.Cleanup(func() { chunkRows = saved })
+	files := generatedFiles(t)
+	other := ownFiles(t)
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		refDB := newDB(t, db)
+		ref := New(refDB)
+		mustLoad(t, ref, loadOpts(other))
+		want := mustLoad(t, ref, loadOpts(files))
+
+		s := New(db)
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		s.Progress = &cancelProgress{phase: "read " + describeKey(KeyDomainContacts), after: 2, cancel: cancel}
+		first, err := s.LoadTransitionDomains(ctx, loadOpts(files))
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("interrupted load: got %v, want context.Canceled", err)
+		}
+		kept := queryInt(t, db, `SELECT count(*) FROM load_domain_contact WHERE job_id = ?`, first.JobID)
+		if kept == 0 {
+			t.Fatal("nothing was committed before the interruption; the test proves nothing")
+		}
+		s.Progress = job.Nop
+		mustLoad(t, s, loadOpts(other))
+		eq(t, "interrupted job's scratch rows", queryInt(t, db, `SELECT count(*) FROM load_domain_contact WHERE job_id = ?`, first.JobID), kept)
+
+		got := mustLoad(t, s, loadOpts(files))
+		eq(t, "resumed", got.Resumed, true)
+		eq(t, "rows", got.Rows, want.Rows)
+		eq(t, "staging", stagingRows(t, db), stagingRows(t, refDB))
+		// With no job left to resume, the last load emptied the tables whole.
+		for _, tb := range scratchNames {
+			eq(t, "scratch "+tb, countRows(t, db, tb), int64(0))
+		}
+	})
+}
+
+// A resumed load whose checkpointed scratch rows have gone reads its files
+// again instead of building staging rows from part of the input.
+func TestResumeWithLostScratch(t *testing.T) {
+	saved := chunkRows
+	chunkRows = resumeChunk
+	t.Cleanup(func() { chunkRows = saved })
+	files := generatedFiles(t)
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		refDB := newDB(t, db)
+		want := mustLoad(t, New(refDB), loadOpts(files))
+
+		s := New(db)
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		s.Progress = &cancelProgress{phase: "read " + describeKey(KeyContacts), after: 1, cancel: cancel}
+		first, err := s.LoadTransitionDomains(ctx, loadOpts(files))
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("interrupted load: got %v, want context.Canceled", err)
+		}
+		if _, err := db.Exec(t.Context(), `DELETE FROM load_domain_contact`); err != nil {
+			t.Fatal(err)
+		}
+		s.Progress = job.Nop
+		got := mustLoad(t, s, loadOpts(files))
+		eq(t, "resumed", got.Resumed, true)
+		eq(t, "job", got.JobID, first.JobID)
+		eq(t, "rows", got.Rows, want.Rows)
+		eq(t, "total rejected", got.TotalRejected, want.TotalRejected)
+		eq(t, "staging", stagingRows(t, db), stagingRows(t, refDB))
+		eq(t, "stored rejects", queryStrings(t, db, `SELECT file, CAST(line AS text), reason FROM ferry_reject WHERE job_id = ? ORDER BY file, line`, got.JobID),
+			queryStrings(t, refDB, `SELECT file, CAST(line AS text), reason FROM ferry_reject WHERE job_id = ? ORDER BY file, line`, want.JobID))
+	})
+}

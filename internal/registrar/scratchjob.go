@@ -128,6 +128,8 @@ func (s *Service) runScratchJob(ctx context.Context, sj scratchJob) (out scratch
 		if err := s.clearStaleScratch(ctx); err != nil {
 			return out, err
 		}
+	} else if err := s.checkScratch(ctx, run, &cp); err != nil {
+		return out, err
 	}
 	if sj.before != nil && !cp.BeforeDone {
 		err := s.DB.InTx(ctx, func(tx *store.Tx) error {
@@ -198,5 +200,40 @@ func (s *Service) runScratchJob(ctx context.Context, sj scratchJob) (out scratch
 	if err != nil {
 		return out, err
 	}
+	if err := run.SetPhase(ctx, "clean up"); err != nil {
+		return out, err
+	}
 	return out, s.dropScratch(ctx, run.Job.ID)
+}
+
+// checkScratch makes sure the rows an interrupted job checkpointed are all
+// still in the scratch tables before it resumes. If any are gone (someone
+// emptied the tables, or restored the database from a backup taken in
+// between), resuming would build the staging rows from part of the input,
+// so the job starts reading its files over instead.
+func (s *Service) checkScratch(ctx context.Context, run *job.Run, cp *scratchCheckpoint) error {
+	for _, fs := range cp.Files {
+		var n int64
+		if err := s.DB.QueryRow(ctx, `SELECT count(*) FROM `+scratchTables[fs.Key].table+` WHERE job_id = ?`, run.Job.ID).Scan(&n); err != nil {
+			return err
+		}
+		if n == fs.Records {
+			continue
+		}
+		s.Log.Warn("the interrupted job's scratch rows are incomplete; reading its files again",
+			"job", run.Job.ID, "file", describeKey(fs.Key), "checkpointed", fs.Records, "found", n)
+		return s.DB.InTx(ctx, func(tx *store.Tx) error {
+			for _, t := range scratchNames {
+				if _, err := tx.Exec(ctx, `DELETE FROM `+t+` WHERE job_id = ?`, run.Job.ID); err != nil {
+					return err
+				}
+			}
+			if err := run.ClearRejects(ctx, tx); err != nil {
+				return err
+			}
+			cp.Files = map[string]*FileStats{}
+			return run.Checkpoint(ctx, tx, "prepare", cp, nil)
+		})
+	}
+	return nil
 }

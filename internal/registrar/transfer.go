@@ -124,6 +124,9 @@ func (s *Service) Transfer(ctx context.Context, opts TransferOptions) (res Trans
 	}); err != nil {
 		return res, err
 	}
+	if err := run.SetPhase(ctx, "plan"); err != nil {
+		return res, err
+	}
 	batches, err := newBatcher(ctx, s.DB, opts, cp.LastDomain)
 	if err != nil {
 		return res, err
