@@ -240,11 +240,12 @@ func upsertAgencies(ctx context.Context, tx *store.Tx, id int64) (int64, error) 
 // stageFindings records what the load noticed, per domain, without refusing it.
 func (s *Service) stageFindings(ctx context.Context, tx *store.Tx, id int64, enrich bool, facts *domainFacts) error {
 	qs := []string{
-		// Decision 2: a contact without an e-mail keeps its row and is reported.
-		`SELECT DISTINCT @job, 'contact_missing', dc.domain_name, dc.contact_id FROM load_domain_contact dc
-			LEFT JOIN ferry_contact c ON c.contact_id = dc.contact_id WHERE dc.job_id = @job AND c.contact_id IS NULL`,
-		`SELECT DISTINCT @job, 'contact_without_email', dc.domain_name, dc.contact_id FROM load_domain_contact dc
-			JOIN ferry_contact c ON c.contact_id = dc.contact_id WHERE dc.job_id = @job AND c.email = ''`,
+		// Decision 2: a contact without an e-mail keeps its row and is
+		// reported, as is one missing from the contacts file: both from one
+		// pass over the domain-contact rows.
+		`SELECT DISTINCT @job, CASE WHEN c.contact_id IS NULL THEN 'contact_missing' ELSE 'contact_without_email' END,
+			dc.domain_name, dc.contact_id FROM load_domain_contact dc
+			LEFT JOIN ferry_contact c ON c.contact_id = dc.contact_id WHERE dc.job_id = @job AND (c.contact_id IS NULL OR c.email = '')`,
 		`SELECT @job, 'duplicate_contact', domain_name, contact_ids FROM ferry_pair WHERE nrows > 1`,
 		// Decision 1: unrecognised statuses are reported, never dropped.
 		// The unary plus keeps SQLite off the (job_id, domain_name) index,
