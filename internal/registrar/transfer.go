@@ -303,9 +303,13 @@ func (s *Service) transferBatch(ctx context.Context, tx *store.Tx, jobID int64, 
 		domain_name, old_state || ' -> ' || status FROM ferry_xfer WHERE action IN ('blocked', 'keep_unknown')`); err != nil {
 		return 0, err
 	}
+	// A domain with a pair in this batch has an invitation now, and one
+	// created by this batch has none otherwise; only the other existing
+	// domains need a look at the invitation table.
 	if _, err := execJob(ctx, tx, jobID, `INSERT INTO ferry_finding (job_id, kind, subject, detail)
 		SELECT @job, 'domain_without_invitation', x.domain_name, '' FROM ferry_xfer x
-		WHERE x.action <> 'blocked' AND NOT EXISTS (SELECT 1 FROM domain_invitation i WHERE i.domain_id = x.domain_id)`); err != nil {
+		WHERE x.action <> 'blocked' AND x.domain_id NOT IN (SELECT domain_id FROM ferry_invite)
+		AND (x.action = 'create' OR NOT EXISTS (SELECT 1 FROM domain_invitation i WHERE i.domain_id = x.domain_id))`); err != nil {
 		return 0, err
 	}
 	processed, err := execJob(ctx, tx, jobID, `UPDATE transition_domain SET processed = true, updated_at = @now

@@ -174,3 +174,28 @@ func TestTransferNewestStatusWins(t *testing.T) {
 		eq(t, "state", queryStrings(t, db, `SELECT state FROM domain WHERE name = 'newest.gov'`), []string{"on hold"})
 	})
 }
+
+// A domain that already has invitations is not reported as without one
+// when a later load brings it only a contact without an e-mail.
+func TestExistingInvitationsCount(t *testing.T) {
+	t.Parallel()
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		s := New(db)
+		mustLoad(t, s, loadOpts(writeFiles(t, map[string]string{
+			KeyDomainContacts: "keep.gov|A|admin\nblank.gov|C|admin\n",
+			KeyContacts:       contactLine("A", "a.person@example.test") + contactLine("C", ""),
+			KeyStatuses:       "keep.gov|ok|\nblank.gov|ok|\n",
+		})))
+		first := mustTransfer(t, s, TransferOptions{})
+		eq(t, "first transfer", findings(t, first.Report, "domain_without_invitation"), []string{"blank.gov"})
+
+		mustLoad(t, s, loadOpts(writeFiles(t, map[string]string{
+			KeyDomainContacts: "keep.gov|B|tech\n",
+			KeyContacts:       contactLine("B", ""),
+			KeyStatuses:       "keep.gov|ok|\n",
+		})))
+		second := mustTransfer(t, s, TransferOptions{})
+		eq(t, "second transfer's staging rows", second.StagingProcessed, int64(1))
+		eq(t, "second transfer", findings(t, second.Report, "domain_without_invitation"), []string(nil))
+	})
+}
