@@ -155,46 +155,62 @@ func (s *Service) applyStaging(ctx context.Context, tx *store.Tx, run *job.Run, 
 			` + d.Date("en.epp_creation_date") + ` AS epp_creation_date, ` + d.Date("en.epp_expiration_date") + ` AS epp_expiration_date`
 		enrichJoin = `LEFT JOIN ` + facts.enrich + ` en ON en.domain_name = p.domain_name`
 	}
-	// td_id and td_processed say whether the pair is staged already, so the
-	// insert below needs no conflict handling and no anti-join against the
-	// table it fills (which PostgreSQL can plan as a rescan per row).
-	if err := tempTable(ctx, tx, id, "ferry_stage", `SELECT p.domain_name, p.username, p.roles, p.nrows,
-		COALESCE(st.state, 'ready') AS status, COALESCE(st.statuses, '') AS epp_statuses, `+enrichCols+`,
-		td.id AS td_id, td.processed AS td_processed
-		FROM ferry_pair p LEFT JOIN `+facts.status+` st ON st.domain_name = p.domain_name `+enrichJoin+`
-		LEFT JOIN transition_domain td ON td.domain_name = p.domain_name AND td.username = p.username`,
-		nil, "domain_name, username"); err != nil {
-		return err
-	}
-
-	var pairs, rows int64
-	if err := tx.QueryRow(ctx, `SELECT count(*), COALESCE(sum(nrows), 0), count(CASE WHEN td_processed THEN 1 END) FROM ferry_stage`).Scan(&pairs, &rows, &res.Processed); err != nil {
+	stageCols := `p.domain_name, p.username, p.roles, p.nrows,
+		COALESCE(st.state, 'ready') AS status, COALESCE(st.statuses, '') AS epp_statuses, ` + enrichCols
+	stageFrom := `ferry_pair p LEFT JOIN ` + facts.status + ` st ON st.domain_name = p.domain_name ` + enrichJoin
+	var staged, pairs, rows, updated int64
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM transition_domain LIMIT 1) x`).Scan(&staged); err != nil {
 		return err
 	}
 	// Enrichment values only ever fill or replace with a value: a load
 	// without the enrichment files keeps what an earlier load found.
-	keep := func(c string) string { return `COALESCE(s.` + c + `, t.` + c + `)` }
 	enrichSet := []string{"generic_org_type", "federal_type", "organization_name", "federal_agency",
 		"first_name", "middle_name", "last_name", "email", "phone", "epp_creation_date", "epp_expiration_date"}
-	var set, differs []string
-	for _, c := range enrichSet {
-		set = append(set, c+` = `+keep(c))
-		differs = append(differs, `t.`+c+` IS DISTINCT FROM `+keep(c))
-	}
-	updated, err := execJob(ctx, tx, id, `UPDATE transition_domain AS t SET
-		status = s.status, epp_statuses = s.epp_statuses, contact_roles = s.roles,
-		`+strings.Join(set, ", ")+`, job_id = @job, updated_at = @now
-		FROM ferry_stage AS s
-		WHERE t.domain_name = s.domain_name AND t.username = s.username AND NOT t.processed
-		AND (t.status <> s.status OR t.epp_statuses <> s.epp_statuses OR t.contact_roles <> s.roles OR
-		`+strings.Join(differs, " OR ")+`)`)
-	if err != nil {
-		return err
+	stage := "ferry_stage"
+	if staged == 0 {
+		// A first load (or one after --reset) has nothing to compare with:
+		// the rows go from the join straight into the staging table, with
+		// no intermediate copy of them all.
+		stage = `(SELECT ` + stageCols + `, NULL AS td_id FROM ` + stageFrom + `)`
+		if err := tx.QueryRow(ctx, `SELECT count(*), COALESCE(sum(nrows), 0) FROM ferry_pair`).Scan(&pairs, &rows); err != nil {
+			return err
+		}
+	} else {
+		// td_id and td_processed say whether the pair is staged already, so
+		// the insert below needs no conflict handling and no anti-join
+		// against the table it fills (which PostgreSQL can plan as a rescan
+		// per row).
+		if err := tempTable(ctx, tx, id, "ferry_stage", `SELECT `+stageCols+`, td.id AS td_id, td.processed AS td_processed
+			FROM `+stageFrom+`
+			LEFT JOIN transition_domain td ON td.domain_name = p.domain_name AND td.username = p.username`,
+			nil, "domain_name, username"); err != nil {
+			return err
+		}
+		if err := tx.QueryRow(ctx, `SELECT count(*), COALESCE(sum(nrows), 0), count(CASE WHEN td_processed THEN 1 END) FROM ferry_stage`).Scan(&pairs, &rows, &res.Processed); err != nil {
+			return err
+		}
+		keep := func(c string) string { return `COALESCE(s.` + c + `, t.` + c + `)` }
+		var set, differs []string
+		for _, c := range enrichSet {
+			set = append(set, c+` = `+keep(c))
+			differs = append(differs, `t.`+c+` IS DISTINCT FROM `+keep(c))
+		}
+		var err error
+		updated, err = execJob(ctx, tx, id, `UPDATE transition_domain AS t SET
+			status = s.status, epp_statuses = s.epp_statuses, contact_roles = s.roles,
+			`+strings.Join(set, ", ")+`, job_id = @job, updated_at = @now
+			FROM ferry_stage AS s
+			WHERE t.domain_name = s.domain_name AND t.username = s.username AND NOT t.processed
+			AND (t.status <> s.status OR t.epp_statuses <> s.epp_statuses OR t.contact_roles <> s.roles OR
+			`+strings.Join(differs, " OR ")+`)`)
+		if err != nil {
+			return err
+		}
 	}
 	created, err := execJob(ctx, tx, id, `INSERT INTO transition_domain (username, domain_name, status, epp_statuses, contact_roles,
 		email_sent, processed, `+strings.Join(enrichSet, ", ")+`, job_id, created_at, updated_at)
 		SELECT s.username, s.domain_name, s.status, s.epp_statuses, s.roles, false, false, s.`+strings.Join(enrichSet, ", s.")+`, @job, @now, @now
-		FROM ferry_stage s WHERE s.td_id IS NULL ORDER BY s.domain_name, s.username`)
+		FROM `+stage+` s WHERE s.td_id IS NULL ORDER BY s.domain_name, s.username`)
 	if err != nil {
 		return err
 	}
