@@ -181,6 +181,35 @@ func (s *Service) dryRunTransfer(ctx context.Context, run *job.Run, batches *bat
 	return err
 }
 
+// batchDomains is one row per domain of the batch (lo, hi]: the newest
+// load's status, and for the rest the non-empty
+// value max() picks. PostgreSQL numbers each domain's rows with a window
+// function. SQLite's window functions sort the rows again although the
+// index already delivers them by domain; a bare column beside max(),
+// which SQLite documents to come from the row holding the maximum, finds
+// the newest row with a plain GROUP BY instead.
+func batchDomains(d store.Dialect, lo, hi string) (string, []any) {
+	const others = `max(epp_expiration_date) AS exp, max(epp_creation_date) AS created,
+		max(organization_name) AS organization_name, max(generic_org_type) AS generic_org_type,
+		max(federal_type) AS federal_type, max(federal_agency) AS federal_agency,
+		max(first_name) AS first_name, max(middle_name) AS middle_name, max(last_name) AS last_name,
+		max(email) AS email, max(phone) AS phone`
+	const rows = `FROM transition_domain WHERE NOT processed AND domain_name > ? AND domain_name <= ?`
+	if d == store.SQLite {
+		return `(SELECT a.domain_name, n.status, a.exp, a.created, a.organization_name, a.generic_org_type, a.federal_type,
+			a.federal_agency, a.first_name, a.middle_name, a.last_name, a.email, a.phone
+			FROM (SELECT domain_name, ` + others + ` ` + rows + ` GROUP BY domain_name) a
+			JOIN (SELECT domain_name, status, max(COALESCE(job_id, 0) * 4294967296 + id) AS newest ` + rows + ` GROUP BY domain_name) n
+			ON n.domain_name = a.domain_name)`, []any{lo, hi, lo, hi}
+	}
+	return `(SELECT domain_name, max(CASE WHEN rn = 1 THEN status END) AS status, ` + others + `
+		FROM (SELECT domain_name, status, epp_expiration_date, epp_creation_date, organization_name, generic_org_type,
+			federal_type, federal_agency, first_name, middle_name, last_name, email, phone,
+			row_number() OVER (PARTITION BY domain_name ORDER BY job_id DESC, id DESC) AS rn
+			` + rows + `) r
+		GROUP BY domain_name)`, []any{lo, hi}
+}
+
 // orgTypeSQL maps the staging organisation type to DomainInformation's
 // (section 4.2: exact, case-sensitive; anything else stays unset).
 const orgTypeSQL = `CASE x.generic_org_type WHEN 'Federal' THEN 'federal' WHEN 'Interstate' THEN 'interstate'
@@ -204,6 +233,7 @@ func (s *Service) transferBatch(ctx context.Context, tx *store.Tx, jobID int64, 
 	// transitions cannot leave (dns needed, deleted) is skipped and its rows
 	// stay unprocessed, as in the reference.
 	lo, hi, n := b.lo, b.hi, b.n
+	domains, domainArgs := batchDomains(d, lo, hi)
 	err = tempTable(ctx, tx, jobID, "ferry_xfer", `SELECT b.*, dm.id AS domain_id, dm.state AS old_state,
 		dm.expiration_date AS old_exp, dm.registry_created_at AS old_created,
 		CASE WHEN dm.id IS NULL THEN 'create'
@@ -211,16 +241,8 @@ func (s *Service) transferBatch(ctx context.Context, tx *store.Tx, jobID int64, 
 		     WHEN b.status = 'unknown' THEN 'keep_unknown'
 		     WHEN dm.state IN ('ready', 'on hold', 'unknown') THEN 'transition'
 		     ELSE 'blocked' END AS action
-		FROM (SELECT domain_name, max(CASE WHEN rn = 1 THEN status END) AS status,
-			max(epp_expiration_date) AS exp, max(epp_creation_date) AS created,
-			max(organization_name) AS organization_name, max(generic_org_type) AS generic_org_type,
-			max(federal_type) AS federal_type, max(federal_agency) AS federal_agency,
-			max(first_name) AS first_name, max(middle_name) AS middle_name, max(last_name) AS last_name,
-			max(email) AS email, max(phone) AS phone
-			FROM (SELECT t.*, row_number() OVER (PARTITION BY domain_name ORDER BY job_id DESC, id DESC) AS rn
-				FROM transition_domain t WHERE NOT processed AND domain_name > ? AND domain_name <= ?) r
-			GROUP BY domain_name) b
-		LEFT JOIN domain dm ON dm.name = b.domain_name`, []any{lo, hi}, "domain_name", "domain_id")
+		FROM `+domains+` b
+		LEFT JOIN domain dm ON dm.name = b.domain_name`, domainArgs, "domain_name", "domain_id")
 	if err != nil {
 		return 0, err
 	}
