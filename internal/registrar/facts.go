@@ -49,9 +49,10 @@ func (s *Service) domainFacts(ctx context.Context, tx *store.Tx, id int64, enric
 	f := &domainFacts{status: sideStatus, enrich: sideEnrich, done: make(chan struct{})}
 	side, cancel := context.WithCancel(ctx)
 	f.cancel = cancel
+	var sideErr error
 	go func() {
 		defer close(f.done)
-		f.err = s.DB.InTx(side, func(stx *store.Tx) error {
+		sideErr = s.DB.InTx(side, func(stx *store.Tx) error {
 			if err := stx.ForBulk(side); err != nil {
 				return err
 			}
@@ -69,7 +70,7 @@ func (s *Service) domainFacts(ctx context.Context, tx *store.Tx, id int64, enric
 	}()
 	f.build = func() error {
 		<-f.done
-		return f.err
+		return sideErr
 	}
 	return f, nil
 }

@@ -2,7 +2,6 @@ package registrar
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/ferrymigrate/ferry/internal/job"
@@ -121,29 +120,31 @@ func (s *Service) dropScratch(ctx context.Context, jobID int64) error {
 			_, err := tx.Exec(ctx, `TRUNCATE `+strings.Join(scratchNames, ", "))
 			return err
 		}
-		for _, t := range scratchNames {
-			q := `DELETE FROM ` + t + ` WHERE job_id = ?`
-			args := []any{jobID}
-			if others == 0 {
-				q, args = `DELETE FROM `+t, nil
-			}
-			if _, err := tx.Exec(ctx, q, args...); err != nil {
-				return err
-			}
+		if others == 0 {
+			return deleteScratch(ctx, tx, "")
 		}
-		return nil
+		return deleteScratch(ctx, tx, "job_id = ?", jobID)
 	})
+}
+
+// deleteScratch deletes the scratch rows that match where, or all of them
+// when where is empty.
+func deleteScratch(ctx context.Context, tx *store.Tx, where string, args ...any) error {
+	for _, t := range scratchNames {
+		q := `DELETE FROM ` + t
+		if where != "" {
+			q += ` WHERE ` + where
+		}
+		if _, err := tx.Exec(ctx, q, args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // clearStaleScratch removes scratch rows that no resumable job owns.
 func (s *Service) clearStaleScratch(ctx context.Context) error {
 	return s.DB.InTx(ctx, func(tx *store.Tx) error {
-		for _, t := range scratchNames {
-			q := fmt.Sprintf(`DELETE FROM %s WHERE job_id NOT IN (SELECT id FROM ferry_job WHERE status IN ('running','interrupted'))`, t)
-			if _, err := tx.Exec(ctx, q); err != nil {
-				return err
-			}
-		}
-		return nil
+		return deleteScratch(ctx, tx, `job_id NOT IN (SELECT id FROM ferry_job WHERE status IN ('running','interrupted'))`)
 	})
 }

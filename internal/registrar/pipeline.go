@@ -123,13 +123,8 @@ func (s *Service) pipelinedBatch(ctx context.Context, run *job.Run, b batchRange
 		if m, err = s.transferBatch(ctx, tx, run.Job.ID, b, &delta, wait); err != nil {
 			return err
 		}
-		if b.no == 1 {
-			// Tables that were empty at the start are not any more. The
-			// planner scales statistics by a table's current size, so one
-			// sample with rows in it keeps every later batch's plans sound.
-			if err := tx.Analyze(ctx, "domain", "domain_invitation", "domain_information", "contact"); err != nil {
-				return err
-			}
+		if err := analyzeAfterFirst(ctx, tx, b); err != nil {
+			return err
 		}
 		mu.Lock()
 		next := *res

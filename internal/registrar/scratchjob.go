@@ -223,10 +223,8 @@ func (s *Service) checkScratch(ctx context.Context, run *job.Run, cp *scratchChe
 		s.Log.Warn("the interrupted job's scratch rows are incomplete; reading its files again",
 			"job", run.Job.ID, "file", describeKey(fs.Key), "checkpointed", fs.Records, "found", n)
 		return s.DB.InTx(ctx, func(tx *store.Tx) error {
-			for _, t := range scratchNames {
-				if _, err := tx.Exec(ctx, `DELETE FROM `+t+` WHERE job_id = ?`, run.Job.ID); err != nil {
-					return err
-				}
+			if err := deleteScratch(ctx, tx, "job_id = ?", run.Job.ID); err != nil {
+				return err
 			}
 			if err := run.ClearRejects(ctx, tx); err != nil {
 				return err

@@ -120,7 +120,7 @@ func (s *Service) Transfer(ctx context.Context, opts TransferOptions) (res Trans
 	// The staging table was just bulk-loaded; fresh statistics keep the
 	// batch queries on their indexes.
 	if err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-		return tx.Analyze(ctx, "transition_domain", "domain", "domain_invitation", "domain_information", "contact")
+		return tx.Analyze(ctx, append([]string{"transition_domain"}, transferTargets...)...)
 	}); err != nil {
 		return res, err
 	}
@@ -141,6 +141,20 @@ func (s *Service) Transfer(ctx context.Context, opts TransferOptions) (res Trans
 	}
 	res.Report, err = loadReport(ctx, s.DB, run.Job.ID)
 	return res, err
+}
+
+// transferTargets are the tables the transfer fills.
+var transferTargets = []string{"domain", "domain_invitation", "domain_information", "contact"}
+
+// analyzeAfterFirst refreshes the targets' statistics once the first batch
+// has filled them. Tables that were empty at the start are not any more;
+// the planner scales statistics by a table's current size, so one sample
+// with rows in it keeps every later batch's plans sound.
+func analyzeAfterFirst(ctx context.Context, tx *store.Tx, b batchRange) error {
+	if b.no != 1 {
+		return nil
+	}
+	return tx.Analyze(ctx, transferTargets...)
 }
 
 // dryRunTransfer does every batch in one transaction and rolls it back.
@@ -168,11 +182,8 @@ func (s *Service) dryRunTransfer(ctx context.Context, run *job.Run, batches *bat
 		if err != nil {
 			return interrupted(ctx, err)
 		}
-		if b.no == 1 {
-			// See pipelinedBatch: plans for later batches need the rows.
-			if err := tx.Analyze(ctx, "domain", "domain_invitation", "domain_information", "contact"); err != nil {
-				return err
-			}
+		if err := analyzeAfterFirst(ctx, tx, b); err != nil {
+			return err
 		}
 		done += moved
 		tracker.Update(done, done)
