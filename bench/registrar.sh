@@ -34,6 +34,9 @@
 #                           instead of the working tree, uncommitted edits aside
 #   FERRY_BENCH_BIN         benchmark this ferry binary instead of building one
 #   FERRY_BENCH_MD          also write the results as Markdown to this file
+#   FERRY_BENCH_FLOOR       1 also measures the write floor after each
+#                           transfer (bench/floor/): ferry's output rows
+#                           written back with nothing computed           (1)
 #
 # Needs: go, psql, sqlite3, awk; jq or python3 for the JSON counts.
 # Peak RSS comes from GNU time (/usr/bin/time); without it the script polls
@@ -49,6 +52,7 @@ KEEP=${FERRY_BENCH_KEEP:-0}
 WATCH=${FERRY_BENCH_WATCH_SECS:-5}
 MD_OUT=${FERRY_BENCH_MD:-}
 STEP_TIMEOUT=${FERRY_BENCH_STEP_TIMEOUT:-0}
+FLOOR=${FERRY_BENCH_FLOOR:-1}
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OWN_WORK=0
@@ -362,6 +366,87 @@ stop_watch() {
 	WATCH_PID=
 }
 
+# ------------------------------------------------------------ write floor
+
+# The write floor: ferry's output rows (staging, domains, contacts,
+# invitations, domain information, and the staging rows marked processed)
+# written back into the same schema with nothing computed, on one
+# connection. It is what any migration producing these rows here must pay
+# at least; the variant without foreign keys drops the output tables' keys
+# first and re-creates them (validated, set-based) at the end.
+FLOOR_DIR=$ROOT/bench/floor
+
+# floor_script ENGINE VARIANT: the timed script for keys or nokeys.
+floor_script() {
+	local engine=$1 variant=$2
+	if [[ $engine == postgres ]]; then
+		echo '\set ON_ERROR_STOP on'
+		echo 'BEGIN;'
+		[[ $variant == nokeys ]] && echo "SELECT format('ALTER TABLE %s DROP CONSTRAINT %I', tbl, conname) FROM ferry_floor.fk \gexec"
+		cat "$FLOOR_DIR/write-body.sql"
+		[[ $variant == nokeys ]] && echo "SELECT format('ALTER TABLE %s ADD CONSTRAINT %I %s', tbl, conname, def) FROM ferry_floor.fk \gexec"
+		echo 'COMMIT;'
+	else
+		echo '.bail on'
+		echo "ATTACH $(sq "$WORK/floor.sqlite") AS ferry_floor;"
+		echo '.output /dev/null'
+		echo 'PRAGMA journal_mode = WAL;'
+		echo 'PRAGMA synchronous = NORMAL;'
+		if [[ $variant == nokeys ]]; then echo 'PRAGMA foreign_keys = OFF;'; else echo 'PRAGMA foreign_keys = ON;'; fi
+		echo '.output stdout'
+		echo 'BEGIN;'
+		sed 's/ OVERRIDING SYSTEM VALUE//' "$FLOOR_DIR/write-body.sql"
+		echo 'COMMIT;'
+		# The set-based check that stands in for the per-row one.
+		[[ $variant == nokeys ]] && echo 'PRAGMA foreign_key_check;'
+	fi
+	return 0
+}
+
+# floor ENGINE TABLES_BEFORE: times both variants, then checks that the
+# output tables hold what they held before.
+floor() {
+	local engine=$1 before=$2 variant after pre=pg
+	[[ $engine == sqlite ]] && pre=sqlite
+	log "measuring the write floor on $engine"
+	if [[ $engine == postgres ]]; then
+		pg_q -f "$FLOOR_DIR/postgres-setup.sql" >/dev/null
+	else
+		rm -f "$WORK/floor.sqlite"
+		sqlite3 "$fdb" "ATTACH $(sq "$WORK/floor.sqlite") AS ferry_floor" ".read $FLOOR_DIR/sqlite-setup.sql"
+	fi
+	for variant in keys nokeys; do
+		floor_script "$engine" "$variant" >"$LOGS/${pre}_floor_$variant.sql"
+		if [[ $engine == postgres ]]; then
+			pg_q -f "$FLOOR_DIR/postgres-reset.sql"
+			pg_checkpoint
+			measure "${pre}_floor_$variant" psql "$PG_BENCH_URL" -XqAt -f "$LOGS/${pre}_floor_$variant.sql" ||
+				die "write floor ($variant) failed on postgres: $(tail -n 3 "$LOGS/${pre}_floor_$variant.err")"
+		else
+			sqlite3 "$fdb" ".read $FLOOR_DIR/sqlite-reset.sql" >/dev/null
+			measure "${pre}_floor_$variant" sqlite3 "$fdb" ".read $LOGS/${pre}_floor_$variant.sql" ||
+				die "write floor ($variant) failed on sqlite: $(tail -n 3 "$LOGS/${pre}_floor_$variant.err")"
+			[[ ! -s $LOGS/${pre}_floor_$variant.out ]] ||
+				die "write floor ($variant) on sqlite: foreign_key_check found violations: $(head -n 3 "$LOGS/${pre}_floor_$variant.out")"
+		fi
+		after=$(output_counts "$engine")
+		[[ $after == "$before" ]] || die "write floor ($variant) on $engine left $after rows, ferry had written $before"
+	done
+	if [[ $engine == postgres ]]; then
+		pg_q -f "$FLOOR_DIR/postgres-teardown.sql"
+	else
+		rm -f "$WORK/floor.sqlite"
+	fi
+}
+
+# output_counts ENGINE: rows in the five output tables, and how many staging rows are processed.
+output_counts() {
+	local q="SELECT (SELECT count(*) FROM transition_domain), (SELECT count(*) FROM domain),
+		(SELECT count(*) FROM domain_invitation), (SELECT count(*) FROM domain_information), (SELECT count(*) FROM contact),
+		(SELECT count(*) FROM transition_domain WHERE processed)"
+	if [[ $1 == postgres ]]; then pg_q -F ' ' -c "$q"; else sqlite3 -separator ' ' "$fdb" "$q"; fi
+}
+
 # ------------------------------------------------------------ PostgreSQL
 
 pg_q() { psql "$PG_BENCH_URL" -XqAt -v ON_ERROR_STOP=1 "$@"; }
@@ -425,9 +510,9 @@ if want postgres; then
 		ferry_step pg_transfer --db "$PG_BENCH_URL" --json registrar transfer || true
 		stop_watch
 	fi
-	PG_TABLES=$(pg_q -F ' ' -c "SELECT (SELECT count(*) FROM transition_domain), (SELECT count(*) FROM domain),
-		(SELECT count(*) FROM domain_invitation), (SELECT count(*) FROM domain_information), (SELECT count(*) FROM contact)")
+	PG_TABLES=$(output_counts postgres)
 	PG_DB_MB=$(pg_q -c "SELECT pg_database_size(current_database()) / 1048576")
+	if ok pg_transfer && [[ $FLOOR == 1 ]]; then floor postgres "$PG_TABLES"; fi
 fi
 
 # ------------------------------------------------------------ SQLite
@@ -471,9 +556,9 @@ if want sqlite; then
 		ferry_step sqlite_transfer --db "$fdb" --json registrar transfer || true
 		stop_watch
 	fi
-	SQLITE_TABLES=$(sqlite3 -separator ' ' "$fdb" "SELECT (SELECT count(*) FROM transition_domain), (SELECT count(*) FROM domain),
-		(SELECT count(*) FROM domain_invitation), (SELECT count(*) FROM domain_information), (SELECT count(*) FROM contact)")
+	SQLITE_TABLES=$(output_counts sqlite)
 	SQLITE_DB_MB=$(du -cm "$fdb"* | awk 'END {print $1}')
+	if ok sqlite_transfer && [[ $FLOOR == 1 ]]; then floor sqlite "$SQLITE_TABLES"; fi
 fi
 
 # ------------------------------------------------------------ report
@@ -527,6 +612,20 @@ counts() {
 		"contacts $(json_get "$t" .contacts.created), staging rows processed $(json_get "$t" .stagingRowsProcessed)"
 }
 
+# floor_lines: the write floor of each engine against its baseline and ferry.
+floor_lines() {
+	local e pre base tot
+	for e in postgres sqlite; do
+		pre=pg base=${SECS[pg_baseline_logged]:-} tot=
+		[[ $e == sqlite ]] && pre=sqlite base=${SECS[sqlite_baseline]:-}
+		[[ -n ${SECS[${pre}_floor_keys]:-} ]] || continue
+		ok "${pre}_load" && ok "${pre}_transfer" && tot=$(sum "${SECS[${pre}_load]}" "${SECS[${pre}_transfer]}")
+		echo "write floor ($e): ${SECS[${pre}_floor_keys]} s with the foreign keys = $(ratio "${SECS[${pre}_floor_keys]}" "$base")x the baseline;" \
+			"${SECS[${pre}_floor_nokeys]} s without them = $(ratio "${SECS[${pre}_floor_nokeys]}" "$base")x; ferry total = $(ratio "$tot" "${SECS[${pre}_floor_keys]}")x the floor with keys"
+	done
+	echo "write floor: ferry's output rows written back into the same schema on one connection, computing nothing (bench/floor/)."
+}
+
 summary() {
 	local md=$1
 	echo "date:      $(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -536,7 +635,7 @@ summary() {
 	echo "generate:  ${SECS[generate]} s, peak ${RSS_MB[generate]} MB"
 	want postgres && echo "postgres:  $PG_VERSION ($PG_SETTINGS); ferry database ${PG_DB_MB} MB after transfer"
 	local n loads=
-	for n in generate pg_baseline_logged pg_baseline_unlogged pg_load pg_transfer sqlite_baseline sqlite_load sqlite_transfer; do
+	for n in generate pg_baseline_logged pg_baseline_unlogged pg_load pg_transfer pg_floor_keys pg_floor_nokeys sqlite_baseline sqlite_load sqlite_transfer sqlite_floor_keys sqlite_floor_nokeys; do
 		[[ -n ${LOAD[$n]:-} ]] && loads+=" $n=${LOAD[$n]}"
 	done
 	echo "load avg:  1-min load at the end of each step:$loads"
@@ -553,14 +652,19 @@ summary() {
 	echo "parallel workers); much more means other work shared the $CORES cores and the figures are pessimistic."
 	echo
 	[[ $md == 1 ]] && echo
+	if [[ -n ${SECS[pg_floor_keys]:-}${SECS[sqlite_floor_keys]:-} ]]; then
+		floor_lines
+		echo
+		[[ $md == 1 ]] && echo
+	fi
 	if want postgres; then
 		counts pg
-		echo "pg tables: transition_domain domain domain_invitation domain_information contact = $PG_TABLES"
+		echo "pg tables: transition_domain domain domain_invitation domain_information contact processed = $PG_TABLES"
 		[[ $md == 1 ]] && echo
 	fi
 	if want sqlite; then
 		counts sqlite
-		echo "sqlite tables: transition_domain domain domain_invitation domain_information contact = $SQLITE_TABLES"
+		echo "sqlite tables: transition_domain domain domain_invitation domain_information contact processed = $SQLITE_TABLES"
 	fi
 }
 
