@@ -245,7 +245,13 @@ func (s *Service) transferBatch(ctx context.Context, tx *store.Tx, jobID int64, 
 	// stay unprocessed, as in the reference.
 	lo, hi, n := b.lo, b.hi, b.n
 	domains, domainArgs := batchDomains(d, lo, hi)
-	err = tempTable(ctx, tx, jobID, "ferry_xfer", `SELECT b.*, dm.id AS domain_id, dm.state AS old_state,
+	// A domain to create gets its id here, so nothing has to read the ids
+	// back after the insert.
+	newID, err := tx.NewIDs(ctx, "domain", "id")
+	if err != nil {
+		return 0, err
+	}
+	err = tempTable(ctx, tx, jobID, "ferry_xfer", `SELECT b.*, CASE WHEN dm.id IS NULL THEN `+newID+` ELSE dm.id END AS domain_id, dm.state AS old_state,
 		dm.expiration_date AS old_exp, dm.registry_created_at AS old_created,
 		CASE WHEN dm.id IS NULL THEN 'create'
 		     WHEN b.status = dm.state THEN 'keep'
@@ -278,17 +284,14 @@ func (s *Service) transferBatch(ctx context.Context, tx *store.Tx, jobID int64, 
 	if err != nil {
 		return 0, err
 	}
-	created, err := execJob(ctx, tx, jobID, `INSERT INTO domain (name, state, expiration_date, registry_created_at, job_id, created_at, updated_at)
-		SELECT domain_name, status, exp, created, @job, @now, @now FROM ferry_xfer WHERE action = 'create'`)
+	created, err := execJob(ctx, tx, jobID, `INSERT INTO domain (id, name, state, expiration_date, registry_created_at, job_id, created_at, updated_at)
+		`+d.OverridingSystemValue()+` SELECT domain_id, domain_name, status, exp, created, @job, @now, @now FROM ferry_xfer WHERE action = 'create'`)
 	if err != nil {
 		return 0, err
 	}
-	if _, err := tx.Exec(ctx, `UPDATE ferry_xfer SET domain_id = (SELECT id FROM domain WHERE domain.name = ferry_xfer.domain_name)
-		WHERE action = 'create'`); err != nil {
-		return 0, err
-	}
-	var blocked int64
-	if err := tx.QueryRow(ctx, `SELECT count(*) FROM ferry_xfer WHERE action = 'blocked'`).Scan(&blocked); err != nil {
+	var blocked, existing int64
+	if err := tx.QueryRow(ctx, `SELECT count(CASE WHEN action = 'blocked' THEN 1 END),
+		count(CASE WHEN action NOT IN ('create', 'blocked') THEN 1 END) FROM ferry_xfer`).Scan(&blocked, &existing); err != nil {
 		return 0, err
 	}
 	res.Domains.Created += created
@@ -297,30 +300,44 @@ func (s *Service) transferBatch(ctx context.Context, tx *store.Tx, jobID int64, 
 	res.Domains.Unchanged += n - created - updated - blocked
 
 	// Invitations: one per lowercased e-mail and domain, existing domains included.
-	// Existing invitations are found first, so the insert needs neither
-	// conflict handling nor an anti-join against the table it fills.
-	// A domain this batch created has no invitations yet, so only the
-	// others are looked up: on a first migration that is none of them,
-	// and the lookup never has to touch the ever-growing invitation table.
-	if err := tempTable(ctx, tx, jobID, "ferry_invite", `SELECT p.email, p.domain_id,
-		CASE WHEN p.existed THEN (SELECT i.id FROM domain_invitation i WHERE i.email = p.email AND i.domain_id = p.domain_id) END AS invitation_id FROM
-		(SELECT DISTINCT lower(t.username) AS email, x.domain_id, x.action <> 'create' AS existed
-		FROM transition_domain t JOIN ferry_xfer x ON x.domain_name = t.domain_name
-		WHERE t.domain_name > ? AND t.domain_name <= ? AND NOT t.processed AND t.username <> '' AND x.action <> 'blocked') p`,
-		[]any{lo, hi}); err != nil {
-		return 0, err
+	pairsOf := `FROM transition_domain t JOIN ferry_xfer x ON x.domain_name = t.domain_name
+		WHERE t.domain_name > ? AND t.domain_name <= ? AND NOT t.processed AND t.username <> '' AND x.action <> 'blocked'`
+	const insertInvites = `INSERT INTO domain_invitation (email, domain_id, status, job_id, created_at, updated_at) `
+	// Which domains of the batch got no invitation from it.
+	uninvited := `x.domain_id NOT IN (SELECT domain_id FROM ferry_invite)`
+	if existing == 0 {
+		// Every domain of the batch is new (a first migration): none has an
+		// invitation yet, so the pairs go straight into the table, with no
+		// intermediate copy and no lookup. The GROUP BY removes duplicates
+		// and sorts in one pass.
+		invited, err := execJob(ctx, tx, jobID, insertInvites+`SELECT lower(t.username), x.domain_id, 'invited', @job, @now, @now
+			`+pairsOf+` GROUP BY lower(t.username), x.domain_id ORDER BY lower(t.username), x.domain_id`, lo, hi)
+		if err != nil {
+			return 0, fmt.Errorf("creating invitations: %w", err)
+		}
+		res.Invitations.Created += invited
+		uninvited = `NOT EXISTS (SELECT 1 FROM domain_invitation i WHERE i.domain_id = x.domain_id)`
+	} else {
+		// Existing invitations are found first, so the insert needs neither
+		// conflict handling nor an anti-join against the table it fills.
+		// Only the domains that existed before the batch are looked up.
+		if err := tempTable(ctx, tx, jobID, "ferry_invite", `SELECT p.email, p.domain_id,
+			CASE WHEN p.existed THEN (SELECT i.id FROM domain_invitation i WHERE i.email = p.email AND i.domain_id = p.domain_id) END AS invitation_id
+			FROM (SELECT DISTINCT lower(t.username) AS email, x.domain_id, x.action <> 'create' AS existed `+pairsOf+`) p`, []any{lo, hi}); err != nil {
+			return 0, err
+		}
+		var pairCount int64
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM ferry_invite`).Scan(&pairCount); err != nil {
+			return 0, err
+		}
+		invited, err := execJob(ctx, tx, jobID, insertInvites+`SELECT email, domain_id, 'invited', @job, @now, @now
+			FROM ferry_invite WHERE invitation_id IS NULL ORDER BY email, domain_id`)
+		if err != nil {
+			return 0, fmt.Errorf("creating invitations: %w", err)
+		}
+		res.Invitations.Created += invited
+		res.Invitations.Existing += pairCount - invited
 	}
-	var pairs int64
-	if err := tx.QueryRow(ctx, `SELECT count(*) FROM ferry_invite`).Scan(&pairs); err != nil {
-		return 0, err
-	}
-	invited, err := execJob(ctx, tx, jobID, `INSERT INTO domain_invitation (email, domain_id, status, job_id, created_at, updated_at)
-		SELECT email, domain_id, 'invited', @job, @now, @now FROM ferry_invite WHERE invitation_id IS NULL ORDER BY email, domain_id`)
-	if err != nil {
-		return 0, fmt.Errorf("creating invitations: %w", err)
-	}
-	res.Invitations.Created += invited
-	res.Invitations.Existing += pairs - invited
 
 	if wait != nil {
 		if err := wait(); err != nil {
@@ -341,7 +358,7 @@ func (s *Service) transferBatch(ctx context.Context, tx *store.Tx, jobID int64, 
 	// domains need a look at the invitation table.
 	if _, err := execJob(ctx, tx, jobID, `INSERT INTO ferry_finding (job_id, kind, subject, detail)
 		SELECT @job, 'domain_without_invitation', x.domain_name, '' FROM ferry_xfer x
-		WHERE x.action <> 'blocked' AND x.domain_id NOT IN (SELECT domain_id FROM ferry_invite)
+		WHERE x.action <> 'blocked' AND `+uninvited+`
 		AND (x.action = 'create' OR NOT EXISTS (SELECT 1 FROM domain_invitation i WHERE i.domain_id = x.domain_id))`); err != nil {
 		return 0, err
 	}

@@ -76,6 +76,16 @@ func (d Dialect) Date(expr string) string {
 	return expr
 }
 
+// OverridingSystemValue goes between an INSERT's column list and its
+// SELECT when the statement supplies the values of a PostgreSQL identity
+// column (GENERATED ALWAYS); SQLite needs nothing.
+func (d Dialect) OverridingSystemValue() string {
+	if d == Postgres {
+		return "OVERRIDING SYSTEM VALUE"
+	}
+	return ""
+}
+
 // Now is the current timestamp in the representation the schema uses.
 func (d Dialect) Now() string {
 	if d == Postgres {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/ferrymigrate/ferry/internal/store"
@@ -117,6 +118,58 @@ func TestCommitAfterFailedStatement(t *testing.T) {
 			if err != nil || n != 1 {
 				t.Fatalf("err %v, %d rows saved; want nil and 1", err, n)
 			}
+		}
+	})
+}
+
+// NewIDs must hand out ids that neither collide with the rows already
+// there nor with the ones the table generates itself afterwards.
+func TestNewIDs(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		names := func(prefix string, n int) string {
+			var vals []string
+			for i := range n {
+				vals = append(vals, fmt.Sprintf("SELECT '%s%d' AS name", prefix, i))
+			}
+			return strings.Join(vals, " UNION ALL ")
+		}
+		// Two rows the table numbers itself, three the statement numbers, then
+		// one more of the table's own.
+		err := db.InTx(ctx, func(tx *store.Tx) error {
+			if _, err := tx.Exec(ctx, "INSERT INTO federal_agency (name, active, federal) SELECT name, true, true FROM ("+names("own", 2)+") x"); err != nil {
+				return err
+			}
+			expr, err := tx.NewIDs(ctx, "federal_agency", "id")
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, "INSERT INTO federal_agency (id, name, active, federal) "+tx.Dialect().OverridingSystemValue()+
+				" SELECT "+expr+", name, true, true FROM ("+names("chosen", 3)+") x"); err != nil {
+				return err
+			}
+			_, err = tx.Exec(ctx, "INSERT INTO federal_agency (name, active, federal) VALUES ('after', true, true)")
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows, ids int
+		var minChosen, maxOwn, after int64
+		if err := db.QueryRow(ctx, `SELECT count(*), count(DISTINCT id),
+			(SELECT min(id) FROM federal_agency WHERE name LIKE 'chosen%'),
+			(SELECT max(id) FROM federal_agency WHERE name LIKE 'own%'),
+			(SELECT id FROM federal_agency WHERE name = 'after') FROM federal_agency`).Scan(&rows, &ids, &minChosen, &maxOwn, &after); err != nil {
+			t.Fatal(err)
+		}
+		if rows != 6 || ids != 6 {
+			t.Fatalf("%d rows with %d distinct ids; want 6 and 6", rows, ids)
+		}
+		if minChosen <= maxOwn {
+			t.Errorf("chosen ids start at %d, not above the existing %d", minChosen, maxOwn)
+		}
+		if after <= minChosen+2 {
+			t.Errorf("the table's next own id is %d, not above the chosen ones (from %d)", after, minChosen)
 		}
 	})
 }

@@ -150,6 +150,30 @@ func (tx *Tx) ForBulk(ctx context.Context) error {
 	return err
 }
 
+// NewIDs returns an expression that gives every row it is evaluated for a
+// fresh value of table's generated key column, so a statement can choose
+// the ids of rows it is about to insert (and insert them with
+// Dialect.OverridingSystemValue) instead of reading them back after the
+// insert. On PostgreSQL that is the column's own sequence, safe beside
+// other writers; the sequence's name is looked up here, once, because the
+// lookup costs more than the nextval itself. On SQLite, where the
+// transaction holds the only write lock, the ids follow the table's
+// current maximum; rows the expression is evaluated for but that are never
+// inserted only leave gaps.
+func (tx *Tx) NewIDs(ctx context.Context, table, column string) (string, error) {
+	if tx.dialect != Postgres {
+		return `((SELECT COALESCE(max(` + column + `), 0) FROM ` + table + `) + row_number() OVER ())`, nil
+	}
+	var seq sql.NullString
+	if err := tx.QueryRow(ctx, `SELECT pg_get_serial_sequence(?, ?)`, table, column).Scan(&seq); err != nil {
+		return "", err
+	}
+	if !seq.Valid {
+		return "", fmt.Errorf("%s.%s has no sequence", table, column)
+	}
+	return `nextval('` + strings.ReplaceAll(seq.String, `'`, `''`) + `')`, nil
+}
+
 // Dialect tells which database the transaction runs on.
 func (tx *Tx) Dialect() Dialect { return tx.dialect }
 
