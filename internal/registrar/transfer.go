@@ -204,18 +204,18 @@ func batchDomains(d store.Dialect, lo, hi string) (string, []any) {
 		max(organization_name) AS organization_name, max(generic_org_type) AS generic_org_type,
 		max(federal_type) AS federal_type, max(federal_agency) AS federal_agency,
 		max(first_name) AS first_name, max(middle_name) AS middle_name, max(last_name) AS last_name,
-		max(email) AS email, max(phone) AS phone`
+		max(email) AS email, max(phone) AS phone, count(CASE WHEN username <> '' THEN 1 END) AS with_email`
 	const rows = `FROM transition_domain WHERE NOT processed AND domain_name > ? AND domain_name <= ?`
 	if d == store.SQLite {
 		return `(SELECT a.domain_name, n.status, a.exp, a.created, a.organization_name, a.generic_org_type, a.federal_type,
-			a.federal_agency, a.first_name, a.middle_name, a.last_name, a.email, a.phone
+			a.federal_agency, a.first_name, a.middle_name, a.last_name, a.email, a.phone, a.with_email
 			FROM (SELECT domain_name, ` + others + ` ` + rows + ` GROUP BY domain_name) a
 			JOIN (SELECT domain_name, status, max(COALESCE(job_id, 0) * 4294967296 + id) AS newest ` + rows + ` GROUP BY domain_name) n
 			ON n.domain_name = a.domain_name)`, []any{lo, hi, lo, hi}
 	}
 	return `(SELECT domain_name, max(CASE WHEN rn = 1 THEN status END) AS status, ` + others + `
 		FROM (SELECT domain_name, status, epp_expiration_date, epp_creation_date, organization_name, generic_org_type,
-			federal_type, federal_agency, first_name, middle_name, last_name, email, phone,
+			federal_type, federal_agency, first_name, middle_name, last_name, email, phone, username,
 			row_number() OVER (PARTITION BY domain_name ORDER BY job_id DESC, id DESC) AS rn
 			` + rows + `) r
 		GROUP BY domain_name)`, []any{lo, hi}
@@ -303,8 +303,6 @@ func (s *Service) transferBatch(ctx context.Context, tx *store.Tx, jobID int64, 
 	pairsOf := `FROM transition_domain t JOIN ferry_xfer x ON x.domain_name = t.domain_name
 		WHERE t.domain_name > ? AND t.domain_name <= ? AND NOT t.processed AND t.username <> '' AND x.action <> 'blocked'`
 	const insertInvites = `INSERT INTO domain_invitation (email, domain_id, status, job_id, created_at, updated_at) `
-	// Which domains of the batch got no invitation from it.
-	uninvited := `x.domain_id NOT IN (SELECT domain_id FROM ferry_invite)`
 	if existing == 0 {
 		// Every domain of the batch is new (a first migration): none has an
 		// invitation yet, so the pairs go straight into the table, with no
@@ -316,7 +314,6 @@ func (s *Service) transferBatch(ctx context.Context, tx *store.Tx, jobID int64, 
 			return 0, fmt.Errorf("creating invitations: %w", err)
 		}
 		res.Invitations.Created += invited
-		uninvited = `NOT EXISTS (SELECT 1 FROM domain_invitation i WHERE i.domain_id = x.domain_id)`
 	} else {
 		// Existing invitations are found first, so the insert needs neither
 		// conflict handling nor an anti-join against the table it fills.
@@ -353,18 +350,23 @@ func (s *Service) transferBatch(ctx context.Context, tx *store.Tx, jobID int64, 
 		domain_name, old_state || ' -> ' || status FROM ferry_xfer WHERE action IN ('blocked', 'keep_unknown')`); err != nil {
 		return 0, err
 	}
-	// A domain with a pair in this batch has an invitation now, and one
-	// created by this batch has none otherwise; only the other existing
-	// domains need a look at the invitation table.
+	// A domain with an e-mail among its staging rows in this batch has an
+	// invitation now, and one created by this batch has none otherwise;
+	// only the other existing domains need a look at the invitation table.
 	if _, err := execJob(ctx, tx, jobID, `INSERT INTO ferry_finding (job_id, kind, subject, detail)
 		SELECT @job, 'domain_without_invitation', x.domain_name, '' FROM ferry_xfer x
-		WHERE x.action <> 'blocked' AND `+uninvited+`
+		WHERE x.action <> 'blocked' AND x.with_email = 0
 		AND (x.action = 'create' OR NOT EXISTS (SELECT 1 FROM domain_invitation i WHERE i.domain_id = x.domain_id))`); err != nil {
 		return 0, err
 	}
+	// Every unprocessed row of the range belongs to a domain of the batch;
+	// only the blocked ones stay unprocessed.
+	unblocked := ``
+	if blocked > 0 {
+		unblocked = `AND domain_name IN (SELECT domain_name FROM ferry_xfer WHERE action <> 'blocked')`
+	}
 	processed, err := execJob(ctx, tx, jobID, `UPDATE transition_domain SET processed = true, updated_at = @now
-		WHERE domain_name > ? AND domain_name <= ? AND NOT processed
-		AND domain_name IN (SELECT domain_name FROM ferry_xfer WHERE action <> 'blocked')`, lo, hi)
+		WHERE domain_name > ? AND domain_name <= ? AND NOT processed `+unblocked, lo, hi)
 	if err != nil {
 		return 0, err
 	}

@@ -199,3 +199,39 @@ func TestExistingInvitationsCount(t *testing.T) {
 		eq(t, "second transfer", findings(t, second.Report, "domain_without_invitation"), []string(nil))
 	})
 }
+
+// TestInvitationsOfMixedBatch: a batch holding both domains that exist and
+// domains it creates takes the path that looks existing invitations up; a
+// batch of only new domains inserts its invitations directly. Both must
+// end with one invitation per lowercased e-mail and domain, and count
+// what they created and found.
+func TestInvitationsOfMixedBatch(t *testing.T) {
+	t.Parallel()
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		s := New(db)
+		mustLoad(t, s, loadOpts(writeFiles(t, map[string]string{
+			KeyDomainContacts: "keep.gov|A|admin\n",
+			KeyContacts:       contactLine("A", "a.person@example.test"),
+			KeyStatuses:       "keep.gov|ok|\n",
+		})))
+		first := mustTransfer(t, s, TransferOptions{})
+		eq(t, "first transfer's invitations", first.Invitations, InviteCounts{Created: 1})
+
+		// keep.gov gains a contact and, under another spelling, repeats the
+		// first one; new.gov arrives with one person under two spellings.
+		mustLoad(t, s, loadOpts(writeFiles(t, map[string]string{
+			KeyDomainContacts: "keep.gov|A|admin\nkeep.gov|AU|tech\nkeep.gov|B|tech\nnew.gov|C|admin\nnew.gov|CU|billing\n",
+			KeyContacts: contactLine("A", "a.person@example.test") + contactLine("AU", "A.Person@Example.test") +
+				contactLine("B", "b.person@example.test") + contactLine("C", "c.person@example.test") +
+				contactLine("CU", "C.PERSON@example.test"),
+			KeyStatuses: "keep.gov|ok|\nnew.gov|ok|\n",
+		})))
+		second := mustTransfer(t, s, TransferOptions{})
+		eq(t, "second transfer's domains", second.Domains, DomainCounts{Created: 1, Unchanged: 1})
+		eq(t, "second transfer's invitations", second.Invitations, InviteCounts{Created: 2, Existing: 1})
+		eq(t, "invitations", invitationList(t, db), []string{
+			"a.person@example.test | keep.gov | invited", "b.person@example.test | keep.gov | invited",
+			"c.person@example.test | new.gov | invited",
+		})
+	})
+}
