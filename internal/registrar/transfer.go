@@ -341,7 +341,7 @@ func (s *Service) transferBatch(ctx context.Context, tx *store.Tx, jobID int64, 
 			return 0, err
 		}
 	}
-	if err := s.transferInformation(ctx, tx, jobID, res); err != nil {
+	if err := s.transferInformation(ctx, tx, jobID, existing == 0, res); err != nil {
 		return 0, err
 	}
 
@@ -377,7 +377,7 @@ func (s *Service) transferBatch(ctx context.Context, tx *store.Tx, jobID int64, 
 // transferInformation creates or fills each domain's senior-official
 // Contact and DomainInformation. Existing values are never overwritten, and
 // never with a blank (decision 6).
-func (s *Service) transferInformation(ctx context.Context, tx *store.Tx, jobID int64, res *TransferResult) error {
+func (s *Service) transferInformation(ctx context.Context, tx *store.Tx, jobID int64, allNew bool, res *TransferResult) error {
 	d := tx.Dialect()
 	if _, err := execJob(ctx, tx, jobID, `INSERT INTO registrar_user (username, email, created_at)
 		SELECT ?, '', @now WHERE NOT EXISTS (SELECT 1 FROM registrar_user WHERE username = ?)`, systemUsername, systemUsername); err != nil {
@@ -424,21 +424,29 @@ func (s *Service) transferInformation(ctx context.Context, tx *store.Tx, jobID i
 	// Target DomainInformation per domain. The agency is matched by name,
 	// case-insensitively, against the agency file, and only an active
 	// federal agency is a "federal agency" (decision 7).
-	err = tempTable(ctx, tx, jobID, "ferry_info", `SELECT x.domain_id, NULLIF(x.organization_name, '') AS organization_name,
-		`+orgTypeSQL+` AS generic_org_type, `+federalTypeSQL+` AS federal_type,
+	info := `SELECT x.domain_id, NULLIF(x.organization_name, '') AS organization_name,
+		` + orgTypeSQL + ` AS generic_org_type, ` + federalTypeSQL + ` AS federal_type,
 		fa.name AS federal_agency, c.id AS senior_official_id,
 		CASE WHEN x.action <> 'create' THEN (SELECT di.id FROM domain_information di WHERE di.domain_id = x.domain_id) END AS info_id
 		FROM ferry_xfer x
 		LEFT JOIN federal_agency fa ON lower(fa.name) = lower(x.federal_agency) AND fa.active AND fa.federal
 		LEFT JOIN contact c ON c.migration_key = CASE WHEN COALESCE(x.email, '') <> '' THEN lower(x.email) ELSE 'domain:' || x.domain_name END
-		WHERE x.action <> 'blocked'`, nil, "domain_id")
-	if err != nil {
-		return err
-	}
-	infoCreated, err := execJob(ctx, tx, jobID, `INSERT INTO domain_information (domain_id, requester_id, senior_official_id,
+		WHERE x.action <> 'blocked'`
+	const insertInfo = `INSERT INTO domain_information (domain_id, requester_id, senior_official_id,
 		organization_name, generic_org_type, federal_type, federal_agency, job_id, created_at, updated_at)
 		SELECT i.domain_id, CAST(? AS bigint), i.senior_official_id, i.organization_name, i.generic_org_type, i.federal_type, i.federal_agency, @job, @now, @now
-		FROM ferry_info i WHERE i.info_id IS NULL ORDER BY i.domain_id`, systemID)
+		FROM `
+	if allNew {
+		// Domains created by this batch have no DomainInformation to fill:
+		// the rows go straight in, with no intermediate copy.
+		infoCreated, err := execJob(ctx, tx, jobID, insertInfo+`(`+info+`) i ORDER BY i.domain_id`, systemID)
+		res.DomainInformation.Created += infoCreated
+		return err
+	}
+	if err := tempTable(ctx, tx, jobID, "ferry_info", info, nil, "domain_id"); err != nil {
+		return err
+	}
+	infoCreated, err := execJob(ctx, tx, jobID, insertInfo+`ferry_info i WHERE i.info_id IS NULL ORDER BY i.domain_id`, systemID)
 	if err != nil {
 		return err
 	}
