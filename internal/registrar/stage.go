@@ -258,10 +258,13 @@ func (s *Service) stageFindings(ctx context.Context, tx *store.Tx, id int64, enr
 	qs := []string{
 		// Decision 2: a contact without an e-mail keeps its row and is
 		// reported, as is one missing from the contacts file: both from one
-		// pass over the domain-contact rows.
+		// pass over the domain-contact rows. Only domains with a blank
+		// e-mail pair can have either, so only their rows look the contact up.
 		`SELECT DISTINCT @job, CASE WHEN c.contact_id IS NULL THEN 'contact_missing' ELSE 'contact_without_email' END,
 			dc.domain_name, dc.contact_id FROM load_domain_contact dc
-			LEFT JOIN ferry_contact c ON c.contact_id = dc.contact_id WHERE dc.job_id = @job AND (c.contact_id IS NULL OR c.email = '')`,
+			LEFT JOIN ferry_contact c ON c.contact_id = dc.contact_id WHERE dc.job_id = @job
+			AND dc.domain_name IN (SELECT domain_name FROM ferry_pair WHERE username = '')
+			AND (c.contact_id IS NULL OR c.email = '')`,
 		`SELECT @job, 'duplicate_contact', domain_name, contact_ids FROM ferry_pair WHERE nrows > 1`,
 		// Decision 1: unrecognised statuses are reported, never dropped.
 		// The unary plus keeps SQLite off the (job_id, domain_name) index,
