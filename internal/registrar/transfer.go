@@ -304,10 +304,10 @@ func (s *Service) transferBatch(ctx context.Context, tx *store.Tx, jobID int64, 
 		WHERE t.domain_name > ? AND t.domain_name <= ? AND NOT t.processed AND t.username <> '' AND x.action <> 'blocked'`
 	const insertInvites = `INSERT INTO domain_invitation (email, domain_id, status, job_id, created_at, updated_at) `
 	if existing == 0 {
-		// Every domain of the batch is new (a first migration): none has an
-		// invitation yet, so the pairs go straight into the table, with no
-		// intermediate copy and no lookup. The GROUP BY removes duplicates
-		// and sorts in one pass.
+		// Every domain the batch moves is new (a first migration; blocked
+		// domains are left alone): none has an invitation yet, so the pairs
+		// go straight into the table, with no intermediate copy and no
+		// lookup. The GROUP BY removes duplicates and sorts in one pass.
 		invited, err := execJob(ctx, tx, jobID, insertInvites+`SELECT lower(t.username), x.domain_id, 'invited', @job, @now, @now
 			`+pairsOf+` GROUP BY lower(t.username), x.domain_id ORDER BY lower(t.username), x.domain_id`, lo, hi)
 		if err != nil {
