@@ -404,33 +404,41 @@ floor_script() {
 }
 
 # floor ENGINE TABLES_BEFORE: times both variants, then checks that the
-# output tables hold what they held before.
+# output tables hold what they held before. A failure is reported and
+# leaves ferry's own figures standing: the function returns 1, with the
+# failed variant's time removed from the report.
 floor() {
 	local engine=$1 before=$2 variant after pre=pg
 	[[ $engine == sqlite ]] && pre=sqlite
 	log "measuring the write floor on $engine"
 	if [[ $engine == postgres ]]; then
-		pg_q -f "$FLOOR_DIR/postgres-setup.sql" >/dev/null
+		pg_q -f "$FLOOR_DIR/postgres-setup.sql" >/dev/null || { log "write floor: setup failed on postgres"; return 1; }
 	else
 		rm -f "$WORK/floor.sqlite"
-		sqlite3 "$fdb" "ATTACH $(sq "$WORK/floor.sqlite") AS ferry_floor" ".read $FLOOR_DIR/sqlite-setup.sql"
+		sqlite3 "$fdb" "ATTACH $(sq "$WORK/floor.sqlite") AS ferry_floor" ".read $FLOOR_DIR/sqlite-setup.sql" ||
+			{ log "write floor: setup failed on sqlite"; return 1; }
 	fi
 	for variant in keys nokeys; do
-		floor_script "$engine" "$variant" >"$LOGS/${pre}_floor_$variant.sql"
+		local name=${pre}_floor_$variant why=
+		floor_script "$engine" "$variant" >"$LOGS/$name.sql"
 		if [[ $engine == postgres ]]; then
-			pg_q -f "$FLOOR_DIR/postgres-reset.sql"
-			pg_checkpoint
-			measure "${pre}_floor_$variant" psql "$PG_BENCH_URL" -XqAt -f "$LOGS/${pre}_floor_$variant.sql" ||
-				die "write floor ($variant) failed on postgres: $(tail -n 3 "$LOGS/${pre}_floor_$variant.err")"
+			pg_q -f "$FLOOR_DIR/postgres-reset.sql" || why="emptying the tables failed"
+			[[ -n $why ]] || pg_checkpoint
+			[[ -n $why ]] || measure "$name" psql "$PG_BENCH_URL" -XqAt -f "$LOGS/$name.sql" || why=$(tail -n 3 "$LOGS/$name.err")
 		else
-			sqlite3 "$fdb" ".read $FLOOR_DIR/sqlite-reset.sql" >/dev/null
-			measure "${pre}_floor_$variant" sqlite3 "$fdb" ".read $LOGS/${pre}_floor_$variant.sql" ||
-				die "write floor ($variant) failed on sqlite: $(tail -n 3 "$LOGS/${pre}_floor_$variant.err")"
-			[[ ! -s $LOGS/${pre}_floor_$variant.out ]] ||
-				die "write floor ($variant) on sqlite: foreign_key_check found violations: $(head -n 3 "$LOGS/${pre}_floor_$variant.out")"
+			sqlite3 "$fdb" ".read $FLOOR_DIR/sqlite-reset.sql" >/dev/null || why="emptying the tables failed"
+			[[ -n $why ]] || measure "$name" sqlite3 "$fdb" ".read $LOGS/$name.sql" || why=$(tail -n 3 "$LOGS/$name.err")
+			[[ -n $why || ! -s $LOGS/$name.out ]] || why="foreign_key_check found violations: $(head -n 3 "$LOGS/$name.out")"
 		fi
-		after=$(output_counts "$engine")
-		[[ $after == "$before" ]] || die "write floor ($variant) on $engine left $after rows, ferry had written $before"
+		if [[ -z $why ]]; then
+			after=$(output_counts "$engine")
+			[[ $after == "$before" ]] || why="it left $after rows, ferry had written $before"
+		fi
+		if [[ -n $why ]]; then
+			unset "SECS[$name]"
+			log "write floor ($variant) on $engine failed: $why"
+			return 1
+		fi
 	done
 	if [[ $engine == postgres ]]; then
 		pg_q -f "$FLOOR_DIR/postgres-teardown.sql"
@@ -512,7 +520,7 @@ if want postgres; then
 	fi
 	PG_TABLES=$(output_counts postgres)
 	PG_DB_MB=$(pg_q -c "SELECT pg_database_size(current_database()) / 1048576")
-	if ok pg_transfer && [[ $FLOOR == 1 ]]; then floor postgres "$PG_TABLES"; fi
+	if ok pg_transfer && [[ $FLOOR == 1 ]]; then floor postgres "$PG_TABLES" || true; fi
 fi
 
 # ------------------------------------------------------------ SQLite
@@ -558,7 +566,7 @@ if want sqlite; then
 	fi
 	SQLITE_TABLES=$(output_counts sqlite)
 	SQLITE_DB_MB=$(du -cm "$fdb"* | awk 'END {print $1}')
-	if ok sqlite_transfer && [[ $FLOOR == 1 ]]; then floor sqlite "$SQLITE_TABLES"; fi
+	if ok sqlite_transfer && [[ $FLOOR == 1 ]]; then floor sqlite "$SQLITE_TABLES" || true; fi
 fi
 
 # ------------------------------------------------------------ report
@@ -620,8 +628,11 @@ floor_lines() {
 		[[ $e == sqlite ]] && pre=sqlite base=${SECS[sqlite_baseline]:-}
 		[[ -n ${SECS[${pre}_floor_keys]:-} ]] || continue
 		ok "${pre}_load" && ok "${pre}_transfer" && tot=$(sum "${SECS[${pre}_load]}" "${SECS[${pre}_transfer]}")
+		local nokeys="failed"
+		[[ -n ${SECS[${pre}_floor_nokeys]:-} ]] &&
+			nokeys="${SECS[${pre}_floor_nokeys]} s = $(ratio "${SECS[${pre}_floor_nokeys]}" "$base")x"
 		echo "write floor ($e): ${SECS[${pre}_floor_keys]} s with the foreign keys = $(ratio "${SECS[${pre}_floor_keys]}" "$base")x the baseline;" \
-			"${SECS[${pre}_floor_nokeys]} s without them = $(ratio "${SECS[${pre}_floor_nokeys]}" "$base")x; ferry total = $(ratio "$tot" "${SECS[${pre}_floor_keys]}")x the floor with keys"
+			"without them $nokeys; ferry total = $(ratio "$tot" "${SECS[${pre}_floor_keys]}")x the floor with keys"
 	done
 	echo "write floor: ferry's output rows written back into the same schema on one connection, computing nothing (bench/floor/)."
 }
