@@ -373,17 +373,24 @@ stop_watch() {
 # written back into the same schema with nothing computed, on one
 # connection. It is what any migration producing these rows here must pay
 # at least; the variant without foreign keys drops the output tables' keys
-# first and re-creates them (validated, set-based) at the end.
+# first and re-creates them (validated, set-based) at the end, and the bare
+# variant writes into twins of the tables with no index and no key.
 FLOOR_DIR=$ROOT/bench/floor
 
-# floor_script ENGINE VARIANT: the timed script for keys or nokeys.
+# floor_script ENGINE VARIANT: the timed script for keys, nokeys or bare.
 floor_script() {
-	local engine=$1 variant=$2
+	local engine=$1 variant=$2 body
+	body=$(cat "$FLOOR_DIR/write-body.sql")
+	if [[ $variant == bare ]]; then
+		local twin=ferry_floor.bare_
+		[[ $engine == sqlite ]] && twin=ferry_bare_
+		body=$(sed -E -e "s/^INSERT INTO ([a-z_]+)/INSERT INTO ${twin}\1/" -e "s/^UPDATE transition_domain/UPDATE ${twin}transition_domain/" <<<"$body")
+	fi
 	if [[ $engine == postgres ]]; then
 		echo '\set ON_ERROR_STOP on'
 		echo 'BEGIN;'
 		[[ $variant == nokeys ]] && echo "SELECT format('ALTER TABLE %s DROP CONSTRAINT %I', tbl, conname) FROM ferry_floor.fk \gexec"
-		cat "$FLOOR_DIR/write-body.sql"
+		echo "$body"
 		[[ $variant == nokeys ]] && echo "SELECT format('ALTER TABLE %s ADD CONSTRAINT %I %s', tbl, conname, def) FROM ferry_floor.fk \gexec"
 		echo 'COMMIT;'
 	else
@@ -392,10 +399,10 @@ floor_script() {
 		echo '.output /dev/null'
 		echo 'PRAGMA journal_mode = WAL;'
 		echo 'PRAGMA synchronous = NORMAL;'
-		if [[ $variant == nokeys ]]; then echo 'PRAGMA foreign_keys = OFF;'; else echo 'PRAGMA foreign_keys = ON;'; fi
+		if [[ $variant == keys ]]; then echo 'PRAGMA foreign_keys = ON;'; else echo 'PRAGMA foreign_keys = OFF;'; fi
 		echo '.output stdout'
 		echo 'BEGIN;'
-		sed 's/ OVERRIDING SYSTEM VALUE//' "$FLOOR_DIR/write-body.sql"
+		sed 's/ OVERRIDING SYSTEM VALUE//' <<<"$body"
 		echo 'COMMIT;'
 		# The set-based check that stands in for the per-row one.
 		[[ $variant == nokeys ]] && echo 'PRAGMA foreign_key_check;'
@@ -418,20 +425,22 @@ floor() {
 		sqlite3 "$fdb" "ATTACH $(sq "$WORK/floor.sqlite") AS ferry_floor" ".read $FLOOR_DIR/sqlite-setup.sql" ||
 			{ log "write floor: setup failed on sqlite"; return 1; }
 	fi
-	for variant in keys nokeys; do
-		local name=${pre}_floor_$variant why=
+	for variant in keys nokeys bare; do
+		local name=${pre}_floor_$variant why= twin=
+		[[ $variant == bare ]] && twin=twin
 		floor_script "$engine" "$variant" >"$LOGS/$name.sql"
+		# The bare twins start empty; the tables themselves are emptied first.
 		if [[ $engine == postgres ]]; then
-			pg_q -f "$FLOOR_DIR/postgres-reset.sql" || why="emptying the tables failed"
+			[[ -n $twin ]] || pg_q -f "$FLOOR_DIR/postgres-reset.sql" || why="emptying the tables failed"
 			[[ -n $why ]] || pg_checkpoint
 			[[ -n $why ]] || measure "$name" psql "$PG_BENCH_URL" -XqAt -f "$LOGS/$name.sql" || why=$(tail -n 3 "$LOGS/$name.err")
 		else
-			sqlite3 "$fdb" ".read $FLOOR_DIR/sqlite-reset.sql" >/dev/null || why="emptying the tables failed"
+			[[ -n $twin ]] || sqlite3 "$fdb" ".read $FLOOR_DIR/sqlite-reset.sql" >/dev/null || why="emptying the tables failed"
 			[[ -n $why ]] || measure "$name" sqlite3 "$fdb" ".read $LOGS/$name.sql" || why=$(tail -n 3 "$LOGS/$name.err")
 			[[ -n $why || ! -s $LOGS/$name.out ]] || why="foreign_key_check found violations: $(head -n 3 "$LOGS/$name.out")"
 		fi
 		if [[ -z $why ]]; then
-			after=$(output_counts "$engine")
+			after=$(output_counts "$engine" "$twin")
 			[[ $after == "$before" ]] || why="it left $after rows, ferry had written $before"
 		fi
 		if [[ -n $why ]]; then
@@ -443,15 +452,21 @@ floor() {
 	if [[ $engine == postgres ]]; then
 		pg_q -f "$FLOOR_DIR/postgres-teardown.sql"
 	else
+		sqlite3 "$fdb" ".read $FLOOR_DIR/sqlite-teardown.sql"
 		rm -f "$WORK/floor.sqlite"
 	fi
 }
 
-# output_counts ENGINE: rows in the five output tables, and how many staging rows are processed.
+# output_counts ENGINE [twin]: rows in the five output tables (or, with
+# "twin", in the floor's bare twins of them), and how many staging rows are
+# processed.
 output_counts() {
-	local q="SELECT (SELECT count(*) FROM transition_domain), (SELECT count(*) FROM domain),
-		(SELECT count(*) FROM domain_invitation), (SELECT count(*) FROM domain_information), (SELECT count(*) FROM contact),
-		(SELECT count(*) FROM transition_domain WHERE processed)"
+	local p=
+	[[ ${2:-} == twin && $1 == postgres ]] && p=ferry_floor.bare_
+	[[ ${2:-} == twin && $1 == sqlite ]] && p=ferry_bare_
+	local q="SELECT (SELECT count(*) FROM ${p}transition_domain), (SELECT count(*) FROM ${p}domain),
+		(SELECT count(*) FROM ${p}domain_invitation), (SELECT count(*) FROM ${p}domain_information), (SELECT count(*) FROM ${p}contact),
+		(SELECT count(*) FROM ${p}transition_domain WHERE processed)"
 	if [[ $1 == postgres ]]; then pg_q -F ' ' -c "$q"; else sqlite3 -separator ' ' "$fdb" "$q"; fi
 }
 
@@ -628,13 +643,16 @@ floor_lines() {
 		[[ $e == sqlite ]] && pre=sqlite base=${SECS[sqlite_baseline]:-}
 		[[ -n ${SECS[${pre}_floor_keys]:-} ]] || continue
 		ok "${pre}_load" && ok "${pre}_transfer" && tot=$(sum "${SECS[${pre}_load]}" "${SECS[${pre}_transfer]}")
-		local nokeys="failed"
+		local nokeys=failed bare=failed
 		[[ -n ${SECS[${pre}_floor_nokeys]:-} ]] &&
 			nokeys="${SECS[${pre}_floor_nokeys]} s = $(ratio "${SECS[${pre}_floor_nokeys]}" "$base")x"
+		[[ -n ${SECS[${pre}_floor_bare]:-} ]] &&
+			bare="${SECS[${pre}_floor_bare]} s = $(ratio "${SECS[${pre}_floor_bare]}" "$base")x"
 		echo "write floor ($e): ${SECS[${pre}_floor_keys]} s with the foreign keys = $(ratio "${SECS[${pre}_floor_keys]}" "$base")x the baseline;" \
-			"without them $nokeys; ferry total = $(ratio "$tot" "${SECS[${pre}_floor_keys]}")x the floor with keys"
+			"without them $nokeys; into bare tables $bare; ferry total = $(ratio "$tot" "${SECS[${pre}_floor_keys]}")x the floor with keys"
 	done
-	echo "write floor: ferry's output rows written back into the same schema on one connection, computing nothing (bench/floor/)."
+	echo "write floor: ferry's output rows written back into the same schema on one connection, computing nothing (bench/floor/);"
+	echo "bare tables: the same rows into twins of the tables with no index and no key."
 }
 
 summary() {
@@ -646,7 +664,7 @@ summary() {
 	echo "generate:  ${SECS[generate]} s, peak ${RSS_MB[generate]} MB"
 	want postgres && echo "postgres:  $PG_VERSION ($PG_SETTINGS); ferry database ${PG_DB_MB} MB after transfer"
 	local n loads=
-	for n in generate pg_baseline_logged pg_baseline_unlogged pg_load pg_transfer pg_floor_keys pg_floor_nokeys sqlite_baseline sqlite_load sqlite_transfer sqlite_floor_keys sqlite_floor_nokeys; do
+	for n in generate pg_baseline_logged pg_baseline_unlogged pg_load pg_transfer pg_floor_keys pg_floor_nokeys pg_floor_bare sqlite_baseline sqlite_load sqlite_transfer sqlite_floor_keys sqlite_floor_nokeys sqlite_floor_bare; do
 		[[ -n ${LOAD[$n]:-} ]] && loads+=" $n=${LOAD[$n]}"
 	done
 	echo "load avg:  1-min load at the end of each step:$loads"
