@@ -116,14 +116,15 @@ func (s *Service) dropScratch(ctx context.Context, jobID int64) error {
 		if err := tx.QueryRow(ctx, `SELECT count(*) FROM ferry_job WHERE id <> ? AND status IN ('running', 'interrupted')`, jobID).Scan(&others); err != nil {
 			return err
 		}
-		if others == 0 && tx.Dialect() == store.Postgres {
+		switch {
+		case others > 0:
+			return deleteScratch(ctx, tx, "job_id = ?", jobID)
+		case tx.Dialect() == store.Postgres:
 			_, err := tx.Exec(ctx, `TRUNCATE `+strings.Join(scratchNames, ", "))
 			return err
-		}
-		if others == 0 {
+		default:
 			return deleteScratch(ctx, tx, "")
 		}
-		return deleteScratch(ctx, tx, "job_id = ?", jobID)
 	})
 }
 

@@ -193,9 +193,9 @@ func (s *Service) dryRunTransfer(ctx context.Context, run *job.Run, batches *bat
 }
 
 // batchDomains is one row per domain of the batch (lo, hi]: the newest
-// load's status, and for the rest the non-empty
-// value max() picks. PostgreSQL numbers each domain's rows with a window
-// function. SQLite's window functions sort the rows again although the
+// load's status, the non-empty value max() picks for the rest, and how
+// many of its rows carry an e-mail. PostgreSQL numbers each domain's rows
+// with a window function. SQLite's window functions sort the rows again although the
 // index already delivers them by domain; a bare column beside max(),
 // which SQLite documents to come from the row holding the maximum, finds
 // the newest row with a plain GROUP BY instead.
