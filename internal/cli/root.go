@@ -45,10 +45,18 @@ type app struct {
 	log      *slog.Logger
 	db       *store.DB
 	progress job.Progress
+	// traceFile, when set, receives the statement totals at close.
+	traceFile string
+	totals    *statementTotals
 }
 
 // NewRoot builds the command tree.
 func NewRoot(env Env) *cobra.Command {
+	root, _ := newRoot(env)
+	return root
+}
+
+func newRoot(env Env) (*cobra.Command, *app) {
 	a := &app{env: env}
 	root := &cobra.Command{
 		Use:           "ferry",
@@ -75,12 +83,6 @@ func NewRoot(env Env) *cobra.Command {
 			}
 			return nil
 		},
-		PersistentPostRunE: func(cmd *cobra.Command, args []string) error {
-			if a.db != nil {
-				return a.db.Close()
-			}
-			return nil
-		},
 	}
 	root.SetIn(env.Stdin)
 	root.SetOut(env.Stdout)
@@ -90,15 +92,35 @@ func NewRoot(env Env) *cobra.Command {
 	pf.StringVar(&a.dbURL, "db", store.DefaultURL, "database: a SQLite file path, sqlite://PATH or postgres://... (env FERRY_DATABASE_URL)")
 	pf.BoolVar(&a.json, "json", false, "print the result as one JSON object on stdout")
 	pf.BoolVar(&a.debug, "debug", false, "verbose logs, which may include personal data such as e-mail addresses")
+	pf.StringVar(&a.traceFile, "trace-file", "", "write the time of every SQL statement, summed by statement, as JSON to this file at the end (env FERRY_TRACE_FILE)")
 	root.AddCommand(a.registrarCmd(), a.jobsCmd())
-	return root
+	return root, a
+}
+
+// close releases the database, on every path, failures included, and
+// writes the --trace-file.
+func (a *app) close() error {
+	if a.db == nil {
+		return nil
+	}
+	err := a.db.Close()
+	a.db = nil
+	if a.totals != nil && a.traceFile != "" {
+		if werr := a.totals.write(a.traceFile); err == nil {
+			err = werr
+		}
+	}
+	return err
 }
 
 // Run executes ferry with args and returns the error to map to an exit code.
 func Run(ctx context.Context, env Env, args []string) error {
-	root := NewRoot(env)
+	root, a := newRoot(env)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
+	if cerr := a.close(); err == nil {
+		err = cerr
+	}
 	switch {
 	case err == nil:
 	case ctx.Err() != nil && !errors.Is(err, context.Canceled):
@@ -159,9 +181,18 @@ func (a *app) open(ctx context.Context) (*store.DB, error) {
 		db.Close()
 		return nil, err
 	}
-	if a.debug {
+	if a.traceFile != "" {
+		a.totals = newStatementTotals()
+	}
+	if a.debug || a.totals != nil {
+		debug, totals := a.debug, a.totals
 		db.SetTracer(func(stmt string, rows int64, elapsed time.Duration, err error) {
-			a.log.Debug("sql", "stmt", stmt, "rows", rows, "ms", elapsed.Milliseconds(), "failed", err != nil)
+			if debug {
+				a.log.Debug("sql", "stmt", stmt, "rows", rows, "ms", elapsed.Milliseconds(), "failed", err != nil)
+			}
+			if totals != nil {
+				totals.add(stmt, rows, elapsed, err)
+			}
 		})
 	}
 	a.db = db
