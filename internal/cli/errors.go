@@ -3,11 +3,11 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
-	"github.com/ferrymigrate/ferry/internal/job"
-	"github.com/ferrymigrate/ferry/internal/registrar"
-	"github.com/ferrymigrate/ferry/internal/store"
+	"github.com/ferrymigrate/ferry"
+	"github.com/ferrymigrate/ferry/internal/engine"
 )
 
 // Exit codes. Scripts depend on them; never renumber.
@@ -21,6 +21,7 @@ const (
 	ExitBusy        = 6 // another ferry job holds the lock
 	ExitNeedsYes    = 7 // a destructive action was not confirmed
 	ExitNotFound    = 8 // the object asked for does not exist
+	ExitConflict    = 9 // the data contradicts the request
 	ExitInterrupted = 130
 )
 
@@ -32,10 +33,23 @@ func (e *UsageError) Error() string { return e.Msg }
 // ErrNeedsYes is returned when a destructive action lacks confirmation.
 var ErrNeedsYes = errors.New("refusing a destructive action without confirmation: pass --yes")
 
+// exitCodes maps the application's error codes to exit statuses, once.
+var exitCodes = map[string]int{
+	ferry.EINVALID:      ExitUsage,
+	ferry.EUNAVAILABLE:  ExitDatabase,
+	ferry.ESCHEMABEHIND: ExitDatabase,
+	ferry.EINPUT:        ExitInput,
+	ferry.EREJECTS:      ExitRejects,
+	ferry.EBUSY:         ExitBusy,
+	ferry.ECONFIRM:      ExitNeedsYes,
+	ferry.ENOTFOUND:     ExitNotFound,
+	ferry.ECONFLICT:     ExitConflict,
+	ferry.EINTERRUPTED:  ExitInterrupted,
+}
+
 // ExitCode maps an error to the process exit status.
 func ExitCode(err error) int {
 	var usage *UsageError
-	var rejects *registrar.TooManyRejectsError
 	switch {
 	case err == nil:
 		return ExitOK
@@ -43,18 +57,11 @@ func ExitCode(err error) int {
 		return ExitInterrupted
 	case errors.As(err, &usage):
 		return ExitUsage
-	case errors.As(err, &rejects):
-		return ExitRejects
-	case errors.Is(err, store.ErrUnavailable):
-		return ExitDatabase
-	case errors.Is(err, registrar.ErrInput):
-		return ExitInput
-	case errors.Is(err, job.ErrBusy):
-		return ExitBusy
 	case errors.Is(err, ErrNeedsYes):
 		return ExitNeedsYes
-	case errors.Is(err, job.ErrNotFound):
-		return ExitNotFound
+	}
+	if c, ok := exitCodes[ferry.ErrorCode(err)]; ok {
+		return c
 	}
 	return ExitFailure
 }
@@ -62,6 +69,11 @@ func ExitCode(err error) int {
 // Message renders err as one line, with a hint where ferry knows one.
 func Message(err error) string {
 	msg := strings.ReplaceAll(err.Error(), "\n", " ")
+	var rejects *engine.TooManyRejectsError
+	if errors.As(err, &rejects) {
+		// The library does not know the flag; the command line does.
+		msg = fmt.Sprintf("%d rows rejected, more than --max-rejects %d; nothing was applied", rejects.Rejected, rejects.Max)
+	}
 	switch ExitCode(err) {
 	case ExitInterrupted:
 		return "interrupted; run the same command again to resume from the last checkpoint"

@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/ferrymigrate/ferry/internal/job"
+	"github.com/ferrymigrate/ferry/internal/engine"
 )
 
 func (a *app) jobsCmd() *cobra.Command {
@@ -22,7 +22,7 @@ func (a *app) jobsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			jobs, err := job.List(cmd.Context(), db, limit)
+			jobs, err := engine.List(cmd.Context(), db, engine.Filter{Limit: limit})
 			if err != nil {
 				return err
 			}
@@ -47,15 +47,15 @@ func (a *app) jobsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			j, err := job.Get(cmd.Context(), db, id)
+			j, err := engine.Get(cmd.Context(), db, id)
 			if err != nil {
 				return err
 			}
-			rejects, err := job.Rejects(cmd.Context(), db, id, 100)
+			rejects, err := engine.Rejects(cmd.Context(), db, id, 100)
 			if err != nil {
 				return err
 			}
-			findings, err := job.FindingCounts(cmd.Context(), db, id)
+			findings, err := engine.FindingCounts(cmd.Context(), db, id)
 			if err != nil {
 				return err
 			}
@@ -84,7 +84,7 @@ func (a *app) jobsCmd() *cobra.Command {
 	return cmd
 }
 
-func duration(j job.Job) string {
+func duration(j engine.Job) string {
 	if j.FinishedAt == nil {
 		return "(not finished)"
 	}

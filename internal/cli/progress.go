@@ -7,58 +7,36 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ferrymigrate/ferry/internal/job"
+	"github.com/ferrymigrate/ferry/internal/engine"
 )
 
-// termProgress draws one line per phase on a terminal: a bar when the total
-// is known, the rows handled and the rate. It redraws at most every 100 ms
-// so a fast loop is not slowed by the terminal.
+// termProgress draws one line per phase on a terminal from the engine's
+// progress events: a bar when the total is known, the rows handled and
+// the rate. It redraws at most every 100 ms so a fast loop is not slowed
+// by the terminal.
 type termProgress struct {
-	w  io.Writer
-	mu sync.Mutex
+	w    io.Writer
+	mu   sync.Mutex
+	last time.Time
 }
 
-func (p *termProgress) Phase(name string, total int64) job.Tracker {
-	return &termTracker{p: p, name: name, total: total, start: time.Now()}
-}
-
-type termTracker struct {
-	p          *termProgress
-	name       string
-	total      int64
-	done, rows int64
-	start      time.Time
-	last       time.Time
-}
-
-func (t *termTracker) Update(done, rows int64) {
-	t.done, t.rows = done, rows
-	if time.Since(t.last) < 100*time.Millisecond {
+func (p *termProgress) observe(ev engine.Event) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	final := ev.State != engine.PhaseRunning
+	if !final && time.Since(p.last) < 100*time.Millisecond {
 		return
 	}
-	t.last = time.Now()
-	t.draw(false)
+	p.last = time.Now()
+	p.draw(ev, final)
 }
 
-func (t *termTracker) Done() {
-	if t.total > 0 {
-		t.done = t.total
-	}
-	t.draw(true)
-}
-
-func (t *termTracker) draw(final bool) {
-	t.p.mu.Lock()
-	defer t.p.mu.Unlock()
-	elapsed := time.Since(t.start).Seconds()
-	rate := 0.0
-	if elapsed > 0 {
-		rate = float64(t.rows) / elapsed
-	}
+func (p *termProgress) draw(ev engine.Event, final bool) {
+	elapsed := ev.Elapsed().Seconds()
 	bar := ""
-	if t.total > 0 {
+	if ev.Total > 0 {
 		const width = 24
-		frac := float64(t.done) / float64(t.total)
+		frac := float64(ev.Done) / float64(ev.Total)
 		if frac > 1 {
 			frac = 1
 		}
@@ -69,13 +47,13 @@ func (t *termTracker) draw(final bool) {
 	if final {
 		end = "\n"
 	}
-	if t.total == 0 && t.rows == 0 {
+	if ev.Total == 0 && ev.Rows == 0 {
 		// A phase that is one long statement ("apply") has nothing to
 		// count while it runs; "0 rows/s" would read like a stall.
-		fmt.Fprintf(t.p.w, "\r\033[K%-28s %.1fs%s", t.name, elapsed, end)
+		fmt.Fprintf(p.w, "\r\033[K%-28s %.1fs%s", ev.Phase, elapsed, end)
 		return
 	}
-	fmt.Fprintf(t.p.w, "\r\033[K%-28s %s%s rows  %s rows/s  %.1fs%s", t.name, bar, human(float64(t.rows)), human(rate), elapsed, end)
+	fmt.Fprintf(p.w, "\r\033[K%-28s %s%s rows  %s rows/s  %.1fs%s", ev.Phase, bar, human(float64(ev.Rows)), human(ev.Rate()), elapsed, end)
 }
 
 func human(v float64) string {

@@ -7,13 +7,17 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/ferrymigrate/ferry/internal/engine"
 )
 
 func TestTrackerDrawsBarAndRate(t *testing.T) {
 	var buf bytes.Buffer
 	p := &termProgress{w: &buf}
-	tr := p.Phase("read domain contacts", 200)
-	tr.Update(100, 12345)
+	start := time.Now().Add(-time.Second)
+	ev := engine.Event{Phase: "read domain contacts", Total: 200, Done: 100, Rows: 12345, Started: start, At: time.Now(), State: engine.PhaseRunning}
+	p.observe(ev)
 	line := buf.String()
 	for _, want := range []*regexp.Regexp{
 		regexp.MustCompile(`^\r\x1b\[Kread domain contacts +\[={12} {12}\]  50% `),
@@ -26,15 +30,17 @@ func TestTrackerDrawsBarAndRate(t *testing.T) {
 	}
 	// Redraws are throttled: an update right after a draw prints nothing.
 	buf.Reset()
-	tr.Update(150, 20000)
+	ev.Done, ev.Rows = 150, 20000
+	p.observe(ev)
 	if buf.Len() != 0 {
 		t.Errorf("throttled update drew %q", buf.String())
 	}
-	// Done always draws, at 100%, and ends the line.
-	tr.Done()
+	// The end always draws, where the phase stopped, and ends the line.
+	ev.State = engine.PhaseDone
+	p.observe(ev)
 	final := buf.String()
-	if !strings.Contains(final, "[========================] 100% ") || !strings.HasSuffix(final, "\n") {
-		t.Errorf("final draw %q: want a full bar ending the line", final)
+	if !strings.Contains(final, "[==================      ]  75% ") || !strings.HasSuffix(final, "\n") {
+		t.Errorf("final draw %q: want the bar where the phase ended, ending the line", final)
 	}
 	if !strings.Contains(final, " 20.0k rows ") {
 		t.Errorf("final draw %q lost the last row count", final)
@@ -42,7 +48,7 @@ func TestTrackerDrawsBarAndRate(t *testing.T) {
 
 	// A phase of unknown size shows no bar.
 	buf.Reset()
-	p.Phase("apply", 0).Done()
+	p.observe(engine.Event{Phase: "apply", Started: start, At: time.Now(), State: engine.PhaseDone})
 	if !regexp.MustCompile(`^\r\x1b\[Kapply +[0-9.]+s\n$`).MatchString(buf.String()) {
 		t.Errorf("unsized phase without rows drew %q; want its name and time", buf.String())
 	}

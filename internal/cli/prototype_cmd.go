@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/ferrymigrate/ferry/internal/job"
+	"github.com/ferrymigrate/ferry/internal/engine"
 	"github.com/ferrymigrate/ferry/internal/registrar"
 )
 
@@ -33,7 +33,7 @@ func (f *rejectFlags) options(files registrar.Files) (registrar.PrototypeOptions
 	return registrar.PrototypeOptions{Files: files, Sep: rune(f.sep), MaxRejects: f.maxRejects, OnReject: onReject}, done, nil
 }
 
-func printRejects(w io.Writer, jobID, total int64, samples []job.Reject) {
+func printRejects(w io.Writer, jobID, total int64, samples []engine.Reject) {
 	if total == 0 {
 		return
 	}
@@ -65,6 +65,7 @@ func (a *app) loadDomainsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			opts.Stdin = a.env.Stdin
 			res, err := s.LoadDomains(cmd.Context(), opts)
 			if err = done(err); err != nil {
 				return err
@@ -136,7 +137,7 @@ func (a *app) loadOrgDataCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			res, err := s.LoadOrganizationData(cmd.Context(), files, rune(f.sep), f.maxRejects, onReject)
+			res, err := s.LoadOrganizationData(cmd.Context(), registrar.OrgDataOptions{Files: files, Sep: rune(f.sep), MaxRejects: f.maxRejects, OnReject: onReject})
 			if err := done(err); err != nil {
 				return err
 			}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/ferrymigrate/ferry/internal/job"
+	"github.com/ferrymigrate/ferry/internal/engine"
 	"github.com/ferrymigrate/ferry/internal/registrar"
 )
 
@@ -27,8 +27,9 @@ func (a *app) service(cmd *cobra.Command) (*registrar.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := registrar.New(db)
-	s.Log, s.Progress, s.Debug, s.Stdin = a.log, a.progress, a.debug, a.env.Stdin
+	_ = db
+	s := registrar.New(a.eng)
+	s.Debug = a.debug
 	return s, nil
 }
 
@@ -79,7 +80,7 @@ func (m *manifestFlags) source(positional map[string]string) registrar.FileSourc
 // rejectSink opens the --rejects file, if one is asked for: onReject writes
 // each rejected row as it is found, done closes the file and returns the
 // first error, the command's own first.
-func rejectSink(path string) (onReject func(job.Reject), done func(error) error, err error) {
+func rejectSink(path string) (onReject func(engine.Reject), done func(error) error, err error) {
 	if path == "" {
 		return nil, func(err error) error { return err }, nil
 	}
@@ -89,7 +90,7 @@ func rejectSink(path string) (onReject func(job.Reject), done func(error) error,
 	}
 	w := bufio.NewWriter(f)
 	fmt.Fprintln(w, "file\tline\treason\traw")
-	onReject = func(r job.Reject) {
+	onReject = func(r engine.Reject) {
 		fmt.Fprintf(w, "%s\t%d\t%s\t%s\n", r.File, r.Line, r.Reason, strings.ReplaceAll(r.Raw, "\t", " "))
 	}
 	done = func(err error) error {
@@ -187,7 +188,7 @@ func (a *app) loadOptions(cmd *cobra.Command, f *loadFlags, files registrar.File
 	if err != nil {
 		return registrar.LoadOptions{}, nil, err
 	}
-	opts := registrar.LoadOptions{Files: files, Sep: rune(f.sep), Limit: f.limit, Reset: f.reset, MaxRejects: f.maxRejects, OnReject: onReject}
+	opts := registrar.LoadOptions{Files: files, Sep: rune(f.sep), Limit: f.limit, Reset: f.reset, MaxRejects: f.maxRejects, OnReject: onReject, Stdin: a.env.Stdin}
 	return opts, done, nil
 }
 

@@ -17,7 +17,8 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
-	"github.com/ferrymigrate/ferry/internal/job"
+	"github.com/ferrymigrate/ferry/internal/engine"
+	"github.com/ferrymigrate/ferry/internal/registrar"
 	"github.com/ferrymigrate/ferry/internal/store"
 )
 
@@ -44,7 +45,8 @@ type app struct {
 	debug    bool
 	log      *slog.Logger
 	db       *store.DB
-	progress job.Progress
+	eng      *engine.Engine
+	progress *termProgress // nil off a terminal
 	// traceFile, when set, receives the statement totals at close.
 	traceFile string
 	totals    *statementTotals
@@ -77,7 +79,7 @@ func newRoot(env Env) (*cobra.Command, *app) {
 				level = slog.LevelWarn
 			}
 			a.log = slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
-			a.progress = job.Nop
+			a.progress = nil
 			if env.Terminal {
 				a.progress = &termProgress{w: env.Stderr}
 			}
@@ -103,8 +105,11 @@ func (a *app) close() error {
 	if a.db == nil {
 		return nil
 	}
-	err := a.db.Close()
-	a.db = nil
+	err := a.eng.Close()
+	if cerr := a.db.Close(); err == nil {
+		err = cerr
+	}
+	a.db, a.eng = nil, nil
 	if a.totals != nil && a.traceFile != "" {
 		if werr := a.totals.write(a.traceFile); err == nil {
 			err = werr
@@ -177,7 +182,7 @@ func (a *app) open(ctx context.Context) (*store.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := db.Migrate(ctx); err != nil {
+	if err := db.Migrate(ctx, migrationSets...); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -195,9 +200,16 @@ func (a *app) open(ctx context.Context) (*store.DB, error) {
 			}
 		})
 	}
-	a.db = db
+	opts := []engine.Option{engine.WithLogger(a.log)}
+	if a.progress != nil {
+		opts = append(opts, engine.WithObserver(a.progress.observe))
+	}
+	a.db, a.eng = db, engine.New(db, opts...)
 	return db, nil
 }
+
+// migrationSets are the schemas ferry keeps, the engine's first.
+var migrationSets = []store.Migrations{engine.Migrations, registrar.Migrations}
 
 // emit prints v as JSON when --json is set, and otherwise calls text with a
 // writer for the human summary. Either way it is printed exactly once.

@@ -3,8 +3,7 @@ package registrar
 import (
 	"context"
 
-	"github.com/ferrymigrate/ferry/internal/job"
-
+	"github.com/ferrymigrate/ferry/internal/engine"
 	"github.com/ferrymigrate/ferry/internal/store"
 )
 
@@ -22,9 +21,13 @@ type Analysis struct {
 }
 
 // Analyze runs the analysis and records it as a job, so the history of
-// analyses shows how a migration converged.
+// analyses shows how a migration converged. On a database opened read-only
+// it only reads.
 func (s *Service) Analyze(ctx context.Context) (Analysis, error) {
-	return recorded(ctx, s, "registrar.analyze", nil, func(*job.Run) (Analysis, error) { return Analyze(ctx, s.DB) })
+	if s.DB.ReadOnly() {
+		return Analyze(ctx, s.DB)
+	}
+	return recorded(ctx, s, engine.Spec{Kind: "registrar.analyze"}, func(*engine.Run) (Analysis, error) { return Analyze(ctx, s.DB) })
 }
 
 // Analyze compares the staging table with the tables the transfer fills.

@@ -32,27 +32,36 @@ type batcher struct {
 	total int64        // domains to transfer, for progress
 }
 
-func newBatcher(ctx context.Context, db *store.DB, opts TransferOptions, after string) (*batcher, error) {
+func newBatcher(ctx context.Context, db *store.DB, opts TransferOptions, after string) (b *batcher, err error) {
+	err = db.InTx(ctx, func(tx *store.Tx) error {
+		b, err = newBatcherIn(ctx, tx, opts, after)
+		return err
+	})
+	return b, err
+}
+
+// newBatcherIn plans the batches in tx, for a transfer that runs in one
+// transaction (a dry run).
+func newBatcherIn(ctx context.Context, tx *store.Tx, opts TransferOptions, after string) (*batcher, error) {
 	b := &batcher{limit: opts.Limit, size: int64(opts.BatchSize), after: after}
 	if b.limit > 0 {
-		if err := db.QueryRow(ctx, `SELECT count(DISTINCT domain_name) FROM transition_domain WHERE NOT processed AND domain_name > ?`, after).Scan(&b.total); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT count(DISTINCT domain_name) FROM transition_domain WHERE NOT processed AND domain_name > ?`, after).Scan(&b.total); err != nil {
 			return nil, err
 		}
 		b.total = min(b.total, b.limit)
 		return b, nil
 	}
-	err := db.InTx(ctx, func(tx *store.Tx) error {
-		if err := tx.ForBulk(ctx); err != nil {
-			return err
-		}
-		var err error
-		b.plan, err = planBatches(ctx, tx, after, b.size)
-		return err
-	})
+	if err := tx.ForBulk(ctx); err != nil {
+		return nil, err
+	}
+	var err error
+	if b.plan, err = planBatches(ctx, tx, after, b.size); err != nil {
+		return nil, err
+	}
 	for _, r := range b.plan {
 		b.total += r.n
 	}
-	return b, err
+	return b, nil
 }
 
 // next returns the next batch, or one with n == 0 when there is none;

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/ferrymigrate/ferry/internal/store"
-	"github.com/ferrymigrate/ferry/internal/store/storetest"
 )
 
 // Tests of the reference specification's section 6, ferry's binding
@@ -61,8 +60,8 @@ func TestDecision1StatusPrecedence(t *testing.T) {
 	sort.Strings(wantOutliers)
 	files := writeFiles(t, map[string]string{KeyDomainContacts: dc.String(), KeyContacts: contacts.String(), KeyStatuses: statuses.String()})
 
-	storetest.Engines(t, func(t *testing.T, db *store.DB) {
-		s := New(db)
+	engines(t, func(t *testing.T, db *store.DB) {
+		s := newService(t, db)
 		res := mustLoad(t, s, loadOpts(files))
 		eq(t, "outliers", findings(t, res.Report, "outlier_status"), wantOutliers)
 		eq(t, "without status", findings(t, res.Report, "domain_without_status"), []string{"nostatus.gov"})
@@ -94,8 +93,8 @@ func TestDecision2ContactWithoutEmail(t *testing.T) {
 		KeyContacts:       contactLine("NOMAIL", "") + contactLine("OK1", "Ok.One@Example.test"),
 		KeyStatuses:       "blank.gov|ok|\nonlyblank.gov|ok|\n",
 	})
-	storetest.Engines(t, func(t *testing.T, db *store.DB) {
-		s := New(db)
+	engines(t, func(t *testing.T, db *store.DB) {
+		s := newService(t, db)
 		res := mustLoad(t, s, loadOpts(files))
 		// Both contacts without an address fall on the same (domain, "")
 		// pair: one row carrying both roles, the second row skipped.
@@ -156,8 +155,8 @@ func TestDecision3NamesNormalised(t *testing.T) {
 	}
 	files := writeFiles(t, contents)
 
-	storetest.Engines(t, func(t *testing.T, db *store.DB) {
-		s := New(db)
+	engines(t, func(t *testing.T, db *store.DB) {
+		s := newService(t, db)
 		res := mustLoad(t, s, loadOpts(files))
 		for _, k := range []string{"domain_without_status", "missing_escrow_dates", "missing_additional_data"} {
 			eq(t, k, findings(t, res.Report, k), []string(nil))
@@ -232,8 +231,8 @@ func TestDecision5ExistingDomains(t *testing.T) {
 	}
 	files := writeFiles(t, map[string]string{KeyDomainContacts: dc.String(), KeyContacts: contacts.String(), KeyStatuses: statuses.String()})
 
-	storetest.Engines(t, func(t *testing.T, db *store.DB) {
-		s := New(db)
+	engines(t, func(t *testing.T, db *store.DB) {
+		s := newService(t, db)
 		var want DomainCounts
 		for _, c := range cases {
 			switch c.want {
@@ -340,9 +339,9 @@ func TestDecision6FillOnlyEmpty(t *testing.T) {
 		KeyStatuses:       "",
 	})
 
-	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+	engines(t, func(t *testing.T, db *store.DB) {
 		ctx := t.Context()
-		s := New(db)
+		s := newService(t, db)
 		var existing int64
 		if err := db.QueryRow(ctx, `INSERT INTO contact (first_name, last_name, email) VALUES ('Existing', 'Official', 'existing@example.test') RETURNING id`).Scan(&existing); err != nil {
 			t.Fatal(err)
@@ -415,9 +414,9 @@ func TestDecision6DomainIdempotent(t *testing.T) {
 		KeyAuthority:      hdrAuthority + "2|Fay||Example|fay.example@example.test|555-0102|2|x\n",
 		KeyAgency:         hdrAgency + "2|Minyx|Y|N\n",
 	})
-	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+	engines(t, func(t *testing.T, db *store.DB) {
 		ctx := t.Context()
-		s := New(db)
+		s := newService(t, db)
 		if _, err := db.Exec(ctx, `INSERT INTO domain (name, state, expiration_date) VALUES ('testdomain.gov', 'ready', `+db.Dialect().Date("'2000-01-01'")+`)`); err != nil {
 			t.Fatal(err)
 		}
@@ -466,9 +465,9 @@ func TestDecision7FederalAgency(t *testing.T) {
 		KeyStatuses:       "agencyfile.gov|ok|\n",
 		KeyAgency:         hdrAgency + "1|Department of Commerce|Y|Y\n2|Minyx|Y|N\n3|Thoughtstorm|N|Y\n4|InnoZ|Y|Y\n",
 	})
-	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+	engines(t, func(t *testing.T, db *store.DB) {
 		ctx := t.Context()
-		s := New(db)
+		s := newService(t, db)
 		res := mustLoad(t, s, loadOpts(files))
 		eq(t, "agencies kept", res.Agencies, int64(4))
 		for _, c := range cases {

@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/ferrymigrate/ferry/internal/store"
-	"github.com/ferrymigrate/ferry/internal/store/storetest"
 )
 
 // The facts a PostgreSQL load builds on its side connection live in
@@ -14,7 +13,7 @@ import (
 func TestSideFactsDropped(t *testing.T) {
 	t.Parallel()
 	files := ownFiles(t)
-	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+	engines(t, func(t *testing.T, db *store.DB) {
 		leftovers := func() int64 {
 			if db.Dialect() != store.Postgres {
 				return queryInt(t, db, `SELECT count(*) FROM sqlite_master WHERE name IN ('`+sideStatus+`', '`+sideEnrich+`')`)
@@ -27,7 +26,7 @@ func TestSideFactsDropped(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		res := mustLoad(t, New(db), loadOpts(files))
+		res := mustLoad(t, newService(t, db), loadOpts(files))
 		eq(t, "enriched", res.Enriched, true)
 		eq(t, "side tables left", leftovers(), int64(0))
 		eq(t, "stale rows staged", queryInt(t, db, `SELECT count(*) FROM transition_domain WHERE domain_name = 'stale.gov'`), int64(0))

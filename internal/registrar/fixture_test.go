@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/ferrymigrate/ferry/internal/store"
-	"github.com/ferrymigrate/ferry/internal/store/storetest"
 )
 
 // These tests run the reference project's own fixtures through ferry and
@@ -74,8 +73,8 @@ var fixtureInvitations = []string{
 func TestFixtureLoad(t *testing.T) {
 	t.Parallel()
 	files := fixtureFiles(t)
-	storetest.Engines(t, func(t *testing.T, db *store.DB) {
-		s := New(db)
+	engines(t, func(t *testing.T, db *store.DB) {
+		s := newService(t, db)
 		res := mustLoad(t, s, loadOpts(files))
 
 		// Section 5.1, ferry summary: 11 read, 9 created, 0 updated, 2 skipped, 0 rejected.
@@ -107,8 +106,8 @@ func TestFixtureLoad(t *testing.T) {
 func TestFixtureTransferAndLogin(t *testing.T) {
 	t.Parallel()
 	files := fixtureFiles(t)
-	storetest.Engines(t, func(t *testing.T, db *store.DB) {
-		s := New(db)
+	engines(t, func(t *testing.T, db *store.DB) {
+		s := newService(t, db)
 		mustLoad(t, s, loadOpts(files))
 		eq(t, "fakewebsite3.gov processed before transfer",
 			queryInt(t, db, `SELECT count(*) FROM transition_domain WHERE domain_name = 'fakewebsite3.gov' AND processed`), int64(0))
@@ -197,9 +196,9 @@ func TestFixtureTransferAndLogin(t *testing.T) {
 func TestFixtureDomainIdempotent(t *testing.T) {
 	t.Parallel()
 	files := fixtureFiles(t)
-	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+	engines(t, func(t *testing.T, db *store.DB) {
 		ctx := t.Context()
-		s := New(db)
+		s := newService(t, db)
 		if _, err := db.Exec(ctx, `INSERT INTO domain (name, state, expiration_date) VALUES ('testdomain.gov', 'ready', `+db.Dialect().Date("'2000-01-01'")+`)`); err != nil {
 			t.Fatal(err)
 		}
@@ -231,8 +230,8 @@ func TestFixtureDomainIdempotent(t *testing.T) {
 func TestFixtureHistory(t *testing.T) {
 	t.Parallel()
 	files := historyFiles(t)
-	storetest.Engines(t, func(t *testing.T, db *store.DB) {
-		s := New(db)
+	engines(t, func(t *testing.T, db *store.DB) {
+		s := newService(t, db)
 		res := mustLoad(t, s, loadOpts(files))
 		eq(t, "rows", res.Rows, Counts{Read: 8, Created: 8})
 		eq(t, "enriched", res.Enriched, false)

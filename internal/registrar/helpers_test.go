@@ -12,7 +12,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/ferrymigrate/ferry/internal/job"
+	"github.com/ferrymigrate/ferry/internal/engine"
 	"github.com/ferrymigrate/ferry/internal/store"
 	"github.com/ferrymigrate/ferry/internal/store/storetest"
 )
@@ -170,9 +170,64 @@ func checkLoadSums(t *testing.T, r LoadResult) {
 func newDB(t *testing.T, db *store.DB) *store.DB {
 	t.Helper()
 	if db.Dialect() == store.Postgres {
-		return storetest.Postgres(t)
+		return storetest.Postgres(t, schema...)
 	}
-	return storetest.SQLite(t)
+	return storetest.SQLite(t, schema...)
+}
+
+// schema is what the registrar's tests run on: the engine's tables and
+// the registrar's own.
+var schema = []store.Migrations{engine.Migrations, Migrations}
+
+// engines runs fn on every database engine, on a fresh migrated database.
+func engines(t *testing.T, fn func(t *testing.T, db *store.DB)) {
+	t.Helper()
+	storetest.Engines(t, fn, schema...)
+}
+
+// newService returns a Service on its own engine over db, closed when the
+// test ends. Two services on one database behave as two ferry processes.
+func newService(t *testing.T, db *store.DB) *Service {
+	t.Helper()
+	h := &progressHook{}
+	e := engine.New(db, engine.WithObserver(h.observe))
+	t.Cleanup(func() { e.Close() })
+	s := New(e)
+	hooksMu.Lock()
+	hooks[s] = h
+	hooksMu.Unlock()
+	return s
+}
+
+// progressHook passes a service's progress events to whatever the test
+// wants to see them at the moment.
+type progressHook struct {
+	mu sync.Mutex
+	fn func(engine.Event)
+}
+
+func (h *progressHook) observe(ev engine.Event) {
+	h.mu.Lock()
+	fn := h.fn
+	h.mu.Unlock()
+	if fn != nil {
+		fn(ev)
+	}
+}
+
+var (
+	hooksMu sync.Mutex
+	hooks   = map[*Service]*progressHook{}
+)
+
+// setProgress has fn see the progress events of s from now on; nil stops it.
+func setProgress(s *Service, fn func(engine.Event)) {
+	hooksMu.Lock()
+	h := hooks[s]
+	hooksMu.Unlock()
+	h.mu.Lock()
+	h.fn = fn
+	h.mu.Unlock()
 }
 
 // referenceTransfer loads files into a fresh database of db's engine and
@@ -180,7 +235,7 @@ func newDB(t *testing.T, db *store.DB) *store.DB {
 func referenceTransfer(t *testing.T, db *store.DB, files Files, opts TransferOptions) (*store.DB, TransferResult) {
 	t.Helper()
 	refDB := newDB(t, db)
-	ref := New(refDB)
+	ref := newService(t, refDB)
 	mustLoad(t, ref, loadOpts(files))
 	return refDB, mustTransfer(t, ref, opts)
 }
@@ -407,7 +462,7 @@ type rejectLog struct {
 	rows []string
 }
 
-func (l *rejectLog) add(r job.Reject) {
+func (l *rejectLog) add(r engine.Reject) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.rows = append(l.rows, fmt.Sprintf("%s:%d: %s", r.File, r.Line, r.Reason))

@@ -2,9 +2,9 @@ package registrar
 
 import (
 	"context"
-	"strings"
+	"io"
 
-	"github.com/ferrymigrate/ferry/internal/job"
+	"github.com/ferrymigrate/ferry/internal/engine"
 	"github.com/ferrymigrate/ferry/internal/store"
 )
 
@@ -20,7 +20,11 @@ type LoadOptions struct {
 	// than this are rejected. Negative means no limit.
 	MaxRejects int64
 	// OnReject, when set, receives every rejected row as it is read.
-	OnReject func(job.Reject)
+	OnReject func(engine.Reject)
+	// Stdin is read for a file named "-".
+	Stdin io.Reader
+	// DryRun does everything, reports it, and rolls the staging rows back.
+	DryRun bool
 }
 
 // LoadResult is the outcome of LoadTransitionDomains.
@@ -33,7 +37,7 @@ type LoadResult struct {
 	Duplicates int64 `json:"duplicates"`
 	Unchanged  int64 `json:"unchanged"`
 	Processed  int64 `json:"alreadyProcessed"`
-	// Reset is the number of staging rows deleted by --reset.
+	// Reset is the number of staging rows deleted by a reset.
 	Reset    int64 `json:"reset"`
 	Enriched bool  `json:"enriched"`
 	Agencies int64 `json:"agencies"`
@@ -43,109 +47,52 @@ type LoadResult struct {
 // builds the TransitionDomain staging rows from them in one transaction. A
 // rerun with the same files changes nothing; an interrupted run resumes.
 func (s *Service) LoadTransitionDomains(ctx context.Context, opts LoadOptions) (res LoadResult, err error) {
+	return s.loadTransitionDomains(ctx, nil, opts, nil)
+}
+
+// loadTransitionDomains is the load, as a job of its own or inside parent;
+// inspect runs in the load's transaction, before a dry run rolls it back.
+func (s *Service) loadTransitionDomains(ctx context.Context, parent *engine.Run, opts LoadOptions,
+	inspect func(ctx context.Context, tx *store.Tx, run *engine.Run) error) (res LoadResult, err error) {
 	if err := opts.Files.RequireCore(); err != nil {
 		return res, err
 	}
-	sj := scratchJob{
+	if err := validLimits(opts.Limit, opts.MaxRejects); err != nil {
+		return res, err
+	}
+	lj := loadJob{
 		kind: "registrar.load-transition-domains", files: opts.Files, sep: opts.Sep, limit: opts.Limit,
-		maxRejects: opts.MaxRejects, onReject: opts.OnReject,
-		args: map[string]any{"limit": opts.Limit, "reset": opts.Reset, "maxRejects": opts.MaxRejects},
-		apply: func(ctx context.Context, tx *store.Tx, run *job.Run, files []FileStats) (any, error) {
+		maxRejects: opts.MaxRejects, onReject: opts.OnReject, stdin: opts.Stdin, dryRun: opts.DryRun, parent: parent,
+		inspect: inspect,
+		args:    map[string]any{"limit": opts.Limit, "reset": opts.Reset, "maxRejects": opts.MaxRejects},
+		apply: func(ctx context.Context, tx *store.Tx, run *engine.Run, files []FileStats) (any, error) {
 			var r LoadResult
 			r.Files = files
 			err := s.applyStaging(ctx, tx, run, opts.Files, &r)
 			return r, err
 		},
+		outcome: func(out engine.LoadOutcome) { res.Reset = out.Before },
 	}
 	if opts.Reset {
-		sj.before = func(ctx context.Context, tx *store.Tx) (int64, error) {
+		lj.before = func(ctx context.Context, tx *store.Tx) (int64, error) {
 			return tx.Exec(ctx, `DELETE FROM transition_domain`)
 		}
 	}
-	out, err := s.runScratchJob(ctx, sj)
-	if err := s.summarise(ctx, out, err, &res, &res.JobSummary); err != nil {
+	if err := s.runLoad(ctx, lj, &res, &res.JobSummary, func() any { return &res }); err != nil {
 		return res, err
 	}
-	res.Reset = out.before
 	s.Log.Info("load finished", "job", res.JobID, "read", res.Rows.Read, "created", res.Rows.Created,
 		"updated", res.Rows.Updated, "skipped", res.Rows.Skipped, "rejected", res.Rows.Rejected)
 	return res, nil
 }
 
-func derefFiles(fs []*FileStats) []FileStats {
-	out := make([]FileStats, len(fs))
-	for i, f := range fs {
-		out[i] = *f
+// validLimits refuses limits that cannot mean anything.
+func validLimits(limit, maxRejects int64) error {
+	if limit < 0 {
+		return invalidf("the row limit must be 0 (no limit) or more, not %d", limit)
 	}
-	return out
-}
-
-func sepOrDefault(r rune) rune {
-	if r == 0 {
-		return '|'
-	}
-	return r
-}
-
-func hashInputs(files Files) ([]job.Input, error) {
-	var inputs []job.Input
-	for _, k := range ManifestKeys {
-		if p := files[k]; p != "" {
-			in, err := job.HashFile(k, p)
-			if err != nil {
-				return nil, inputErr("%s file %s: %v", describeKey(k), p, unwrapPathErr(err))
-			}
-			inputs = append(inputs, in)
-		}
-	}
-	return inputs, nil
-}
-
-var scratchNames = []string{"load_domain_contact", "load_contact", "load_domain_status", "load_escrow_domain",
-	"load_additional", "load_domain_type", "load_organization", "load_authority", "load_agency"}
-
-// dropScratch removes a job's scratch rows. Scratch rows outlive their job
-// only while it is running or interrupted (to be resumed), so when no other
-// job is in either state every row is this job's or stale, and the tables
-// are emptied whole: TRUNCATE on PostgreSQL, and on SQLite a DELETE without
-// WHERE, which SQLite carries out by dropping the pages instead of
-// deleting row by row and index entry by index entry.
-func (s *Service) dropScratch(ctx context.Context, jobID int64) error {
-	return s.DB.InTx(ctx, func(tx *store.Tx) error {
-		var others int64
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM ferry_job WHERE id <> ? AND status IN ('running', 'interrupted')`, jobID).Scan(&others); err != nil {
-			return err
-		}
-		switch {
-		case others > 0:
-			return deleteScratch(ctx, tx, "job_id = ?", jobID)
-		case tx.Dialect() == store.Postgres:
-			_, err := tx.Exec(ctx, `TRUNCATE `+strings.Join(scratchNames, ", "))
-			return err
-		default:
-			return deleteScratch(ctx, tx, "")
-		}
-	})
-}
-
-// deleteScratch deletes the scratch rows that match where, or all of them
-// when where is empty.
-func deleteScratch(ctx context.Context, tx *store.Tx, where string, args ...any) error {
-	for _, t := range scratchNames {
-		q := `DELETE FROM ` + t
-		if where != "" {
-			q += ` WHERE ` + where
-		}
-		if _, err := tx.Exec(ctx, q, args...); err != nil {
-			return err
-		}
+	if maxRejects < -1 {
+		return invalidf("the rejected-row limit must be -1 (no limit) or more, not %d", maxRejects)
 	}
 	return nil
-}
-
-// clearStaleScratch removes scratch rows that no resumable job owns.
-func (s *Service) clearStaleScratch(ctx context.Context) error {
-	return s.DB.InTx(ctx, func(tx *store.Tx) error {
-		return deleteScratch(ctx, tx, `job_id NOT IN (SELECT id FROM ferry_job WHERE status IN ('running','interrupted'))`)
-	})
 }

@@ -6,8 +6,8 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/ferrymigrate/ferry/internal/engine"
 	"github.com/ferrymigrate/ferry/internal/escrow"
-	"github.com/ferrymigrate/ferry/internal/job"
 	"github.com/ferrymigrate/ferry/internal/store"
 )
 
@@ -29,7 +29,7 @@ type LoginResult struct {
 func (s *Service) Login(ctx context.Context, subject, email string) (LoginResult, error) {
 	subject, email = strings.TrimSpace(subject), strings.TrimSpace(email)
 	// The job record names the subject, an opaque id, never the e-mail.
-	return recorded(ctx, s, "registrar.login", map[string]string{"subject": subject}, func(*job.Run) (LoginResult, error) {
+	return recorded(ctx, s, engine.Spec{Kind: "registrar.login", Args: map[string]string{"subject": subject}}, func(*engine.Run) (LoginResult, error) {
 		return s.login(ctx, subject, email)
 	})
 }

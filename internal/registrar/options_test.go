@@ -10,9 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ferrymigrate/ferry/internal/job"
+	"github.com/ferrymigrate/ferry/internal/engine"
 	"github.com/ferrymigrate/ferry/internal/store"
-	"github.com/ferrymigrate/ferry/internal/store/storetest"
 )
 
 // Tests of decisions 12 (limit, reset, file sources, core load without
@@ -61,12 +60,12 @@ func TestDecision12LoadLimit(t *testing.T) {
 			}
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
-				storetest.Engines(t, func(t *testing.T, db *store.DB) {
-					s := New(db)
+				engines(t, func(t *testing.T, db *store.DB) {
+					s := newService(t, db)
 					opts := loadOpts(files)
 					if stdin {
 						opts.Files = Files{KeyDomainContacts: "-", KeyContacts: files[KeyContacts], KeyStatuses: files[KeyStatuses]}
-						s.Stdin = bytes.NewReader(dc)
+						opts.Stdin = bytes.NewReader(dc)
 					}
 					opts.Limit = c.limit
 					res := mustLoad(t, s, opts)
@@ -94,8 +93,8 @@ func TestDecision12TransferLimit(t *testing.T) {
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("limit %d batch %d", c.limit, c.batch), func(t *testing.T) {
 			t.Parallel()
-			storetest.Engines(t, func(t *testing.T, db *store.DB) {
-				s := New(db)
+			engines(t, func(t *testing.T, db *store.DB) {
+				s := newService(t, db)
 				mustLoad(t, s, loadOpts(files))
 				first := mustTransfer(t, s, TransferOptions{Limit: c.limit, BatchSize: c.batch})
 				n := min(int(c.limit), len(order))
@@ -122,8 +121,8 @@ func TestDecision12TransferLimit(t *testing.T) {
 func TestDecision12Reset(t *testing.T) {
 	t.Parallel()
 	files := ownFiles(t)
-	storetest.Engines(t, func(t *testing.T, db *store.DB) {
-		s := New(db)
+	engines(t, func(t *testing.T, db *store.DB) {
+		s := newService(t, db)
 		mustLoad(t, s, loadOpts(files))
 		if _, err := db.Exec(t.Context(), `INSERT INTO transition_domain (username, domain_name, status, processed) VALUES ('old@example.test', 'stale.gov', 'ready', true)`); err != nil {
 			t.Fatal(err)
@@ -157,8 +156,8 @@ func TestDecision12CoreWithoutEnrichment(t *testing.T) {
 	for d := range ownEnrichment {
 		noEnrichment[d] = strings.TrimSuffix(strings.Repeat(null+" | ", 11), " | ")
 	}
-	storetest.Engines(t, func(t *testing.T, db *store.DB) {
-		s := New(db)
+	engines(t, func(t *testing.T, db *store.DB) {
+		s := newService(t, db)
 		res := mustLoad(t, s, loadOpts(coreOnly))
 		eq(t, "enriched", res.Enriched, false)
 		eq(t, "rows", res.Rows, Counts{Read: 16, Created: 10, Skipped: 2, Rejected: 4})
@@ -266,12 +265,12 @@ func TestDecision12FileSource(t *testing.T) {
 	})
 
 	// The override reaches the load: the flag's directory is what is read.
-	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+	engines(t, func(t *testing.T, db *store.DB) {
 		files, err := FileSource{Directory: at("b"), Manifest: at("a/manifest.json")}.Resolve()
 		if err != nil {
 			t.Fatal(err)
 		}
-		mustLoad(t, New(db), loadOpts(files))
+		mustLoad(t, newService(t, db), loadOpts(files))
 		eq(t, "domains", stagedDomains(t, db), []string{"b.gov"})
 	})
 }
@@ -307,10 +306,10 @@ func TestDecision12RequiredFiles(t *testing.T) {
 		{"missing enrichment file", with(KeyAuthority, filepath.Join(t.TempDir(), "absent.txt")), "absent.txt"},
 		{"a directory", with(KeyAgency, t.TempDir()), "directory"},
 	}
-	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+	engines(t, func(t *testing.T, db *store.DB) {
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
-				_, err := New(db).LoadTransitionDomains(t.Context(), loadOpts(c.files))
+				_, err := newService(t, db).LoadTransitionDomains(t.Context(), loadOpts(c.files))
 				if !errors.Is(err, ErrInput) || !strings.Contains(err.Error(), c.want) {
 					t.Errorf("got %v, want an input error naming %q", err, c.want)
 				}
@@ -341,8 +340,8 @@ func TestDecision13Rejects(t *testing.T) {
 	for _, c := range cases {
 		t.Run(fmt.Sprint("max ", c.max), func(t *testing.T) {
 			t.Parallel()
-			storetest.Engines(t, func(t *testing.T, db *store.DB) {
-				s := New(db)
+			engines(t, func(t *testing.T, db *store.DB) {
+				s := newService(t, db)
 				var log rejectLog
 				opts := loadOpts(files)
 				opts.MaxRejects, opts.OnReject = c.max, log.add
@@ -383,7 +382,7 @@ func TestDecision13Rejects(t *testing.T) {
 // checkStoredRejects checks the job's stored rejects: grouped by file, in
 // line order within a file (the order of files is the database's
 // collation), every one with a reason and its raw line kept.
-func checkStoredRejects(t *testing.T, got []job.Reject) {
+func checkStoredRejects(t *testing.T, got []engine.Reject) {
 	t.Helper()
 	eq(t, "stored rejects", len(got), len(ownRejects))
 	done := map[string]bool{}

@@ -3,7 +3,7 @@ package registrar
 import (
 	"context"
 
-	"github.com/ferrymigrate/ferry/internal/job"
+	"github.com/ferrymigrate/ferry/internal/engine"
 	"github.com/ferrymigrate/ferry/internal/store"
 )
 
@@ -21,28 +21,41 @@ type OrgDataResult struct {
 	UnmappableStates     int64 `json:"unmappableStates"`
 }
 
+// OrgDataOptions configures LoadOrganizationData.
+type OrgDataOptions struct {
+	// Files needs the domain additional data and organisation files.
+	Files      Files
+	Sep        rune
+	MaxRejects int64
+	OnReject   func(engine.Reject)
+	DryRun     bool
+}
+
 // LoadOrganizationData backfills organisation addresses onto the staging
 // rows and onto DomainInformation whose address is still entirely empty; an
 // address a user entered is never touched. Full state names become USPS
 // codes; a value that maps to no code is reported and left out, never
 // truncated (decision 4).
-func (s *Service) LoadOrganizationData(ctx context.Context, src Files, sep rune, maxRejects int64, onReject func(job.Reject)) (res OrgDataResult, err error) {
-	files := Files{KeyAdditional: src[KeyAdditional], KeyOrganization: src[KeyOrganization]}
+func (s *Service) LoadOrganizationData(ctx context.Context, opts OrgDataOptions) (res OrgDataResult, err error) {
+	files := Files{KeyAdditional: opts.Files[KeyAdditional], KeyOrganization: opts.Files[KeyOrganization]}
 	if files[KeyAdditional] == "" || files[KeyOrganization] == "" {
-		return res, inputErr("load-organization-data needs the %q and %q files (from the manifest or flags)", KeyAdditional, KeyOrganization)
+		return res, inputErr("loading organisation data needs the %q and %q files (from the manifest, or named one by one)", KeyAdditional, KeyOrganization)
 	}
 	if err := files.checkExist(); err != nil {
 		return res, err
 	}
-	sj := scratchJob{
-		kind: "registrar.load-organization-data", files: files, sep: sep, maxRejects: maxRejects, onReject: onReject,
-		args: map[string]any{"maxRejects": maxRejects}, apply: s.applyOrgData,
+	if err := validLimits(0, opts.MaxRejects); err != nil {
+		return res, err
 	}
-	out, err := s.runScratchJob(ctx, sj)
-	return res, s.summarise(ctx, out, err, &res, &res.JobSummary)
+	lj := loadJob{
+		kind: "registrar.load-organization-data", files: files, sep: opts.Sep, maxRejects: opts.MaxRejects, onReject: opts.OnReject,
+		dryRun: opts.DryRun, args: map[string]any{"maxRejects": opts.MaxRejects}, apply: s.applyOrgData,
+	}
+	err = s.runLoad(ctx, lj, &res, &res.JobSummary, func() any { return &res })
+	return res, err
 }
 
-func (s *Service) applyOrgData(ctx context.Context, tx *store.Tx, run *job.Run, _ []FileStats) (any, error) {
+func (s *Service) applyOrgData(ctx context.Context, tx *store.Tx, run *engine.Run, _ []FileStats) (any, error) {
 	id := run.Job.ID
 	d := tx.Dialect()
 	var r OrgDataResult
@@ -82,10 +95,9 @@ func (s *Service) applyOrgData(ctx context.Context, tx *store.Tx, run *job.Run, 
 	if err != nil {
 		return r, err
 	}
-	if _, err := execJob(ctx, tx, id, `INSERT INTO ferry_journal (job_id, entity, entity_key, action, before, after, at)
-		SELECT @job, 'domain_information', domain_name, 'update',
+	if _, err := addJournal(ctx, tx, run, `SELECT 'domain_information', domain_name, 'update',
 		`+d.JSONObject("addressLine1", "address_line1", "city", "city", "stateTerritory", "state_territory", "zipcode", "zipcode")+`,
-		`+d.JSONObject("addressLine1", "street", "city", "new_city", "stateTerritory", "state_code", "zipcode", "zip")+`, @now
+		`+d.JSONObject("addressLine1", "street", "city", "new_city", "stateTerritory", "state_code", "zipcode", "zip")+`
 		FROM ferry_addrdi WHERE action = 'fill'`); err != nil {
 		return r, err
 	}
@@ -99,16 +111,16 @@ func (s *Service) applyOrgData(ctx context.Context, tx *store.Tx, run *job.Run, 
 		query string
 		n     *int64
 	}{
-		{`SELECT @job, 'address_user_edited', domain_name, '' FROM ferry_addrdi WHERE action = 'user_edited'`, &r.UserEdited},
-		{`SELECT @job, 'no_organization_data', domain_name, '' FROM ferry_addrdi WHERE action = 'no_data'`, &r.NoOrganizationData},
-		{`SELECT @job, 'missing_domain_information', domain_name, '' FROM ferry_addrdi WHERE action = 'missing'`, &r.MissingInformation},
-		{`SELECT @job, 'unmappable_state', domain_name, state_raw FROM ferry_orgaddr WHERE state_code IS NULL AND state_raw <> ''
+		{`SELECT 'address_user_edited', domain_name, '' FROM ferry_addrdi WHERE action = 'user_edited'`, &r.UserEdited},
+		{`SELECT 'no_organization_data', domain_name, '' FROM ferry_addrdi WHERE action = 'no_data'`, &r.NoOrganizationData},
+		{`SELECT 'missing_domain_information', domain_name, '' FROM ferry_addrdi WHERE action = 'missing'`, &r.MissingInformation},
+		{`SELECT 'unmappable_state', domain_name, state_raw FROM ferry_orgaddr WHERE state_code IS NULL AND state_raw <> ''
 			AND domain_name IN (SELECT domain_name FROM transition_domain)`, &r.UnmappableStates},
-		{`SELECT @job, 'zip_too_long', domain_name, zip_raw FROM ferry_orgaddr WHERE zip IS NULL AND zip_raw IS NOT NULL
+		{`SELECT 'zip_too_long', domain_name, zip_raw FROM ferry_orgaddr WHERE zip IS NULL AND zip_raw IS NOT NULL
 			AND domain_name IN (SELECT domain_name FROM transition_domain)`, new(int64)},
 	}
 	for _, c := range counts {
-		if *c.n, err = execJob(ctx, tx, id, `INSERT INTO ferry_finding (job_id, kind, subject, detail) `+c.query); err != nil {
+		if *c.n, err = addFindings(ctx, tx, run, c.query); err != nil {
 			return r, err
 		}
 	}

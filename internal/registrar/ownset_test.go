@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/ferrymigrate/ferry/internal/store"
-	"github.com/ferrymigrate/ferry/internal/store/storetest"
 )
 
 // ferry's own escrow set (testdata/escrow) mirrors the reference fixtures'
@@ -119,8 +118,8 @@ func TestOwnSetBytes(t *testing.T) {
 func TestOwnSetLoad(t *testing.T) {
 	t.Parallel()
 	files := ownFiles(t)
-	storetest.Engines(t, func(t *testing.T, db *store.DB) {
-		s := New(db)
+	engines(t, func(t *testing.T, db *store.DB) {
+		s := newService(t, db)
 		var rejects rejectLog
 		opts := loadOpts(files)
 		opts.OnReject = rejects.add
@@ -177,8 +176,8 @@ func TestOwnSetLoad(t *testing.T) {
 func TestOwnSetTransferAndLogin(t *testing.T) {
 	t.Parallel()
 	files := ownFiles(t)
-	storetest.Engines(t, func(t *testing.T, db *store.DB) {
-		s := New(db)
+	engines(t, func(t *testing.T, db *store.DB) {
+		s := newService(t, db)
 		mustLoad(t, s, loadOpts(files))
 		tr := mustTransfer(t, s, TransferOptions{})
 		eq(t, "domains", tr.Domains, DomainCounts{Created: 6})

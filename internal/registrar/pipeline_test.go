@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/ferrymigrate/ferry/internal/store"
-	"github.com/ferrymigrate/ferry/internal/store/storetest"
 )
 
 // sharedOfficialFiles writes 30 domains whose senior officials share an
@@ -46,10 +45,10 @@ func contactRows(t *testing.T, q store.Querier) []string {
 func TestTransferPipelineMatchesSequential(t *testing.T) {
 	t.Parallel()
 	files := sharedOfficialFiles(t)
-	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+	engines(t, func(t *testing.T, db *store.DB) {
 		refDB, want := referenceTransfer(t, db, files, TransferOptions{BatchSize: 4, Workers: 1})
 
-		s := New(db)
+		s := newService(t, db)
 		mustLoad(t, s, loadOpts(files))
 		got := mustTransfer(t, s, TransferOptions{BatchSize: 4, Workers: 3})
 		want.JobID, got.JobID = 0, 0
@@ -74,10 +73,10 @@ func TestTransferPipelineMatchesSequential(t *testing.T) {
 func TestTransferPipelineFailure(t *testing.T) {
 	t.Parallel()
 	files := sharedOfficialFiles(t)
-	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+	engines(t, func(t *testing.T, db *store.DB) {
 		refDB, _ := referenceTransfer(t, db, files, TransferOptions{BatchSize: 4, Workers: 1})
 
-		s := New(db)
+		s := newService(t, db)
 		mustLoad(t, s, loadOpts(files))
 		// The fourth batch (d12..d15) fails in its second half.
 		inject := map[store.Dialect][]string{
@@ -129,8 +128,8 @@ func TestTransferPipelineFailure(t *testing.T) {
 func TestPlanBatches(t *testing.T) {
 	t.Parallel()
 	files := sharedOfficialFiles(t) // d00.gov .. d29.gov
-	storetest.Engines(t, func(t *testing.T, db *store.DB) {
-		mustLoad(t, New(db), loadOpts(files))
+	engines(t, func(t *testing.T, db *store.DB) {
+		mustLoad(t, newService(t, db), loadOpts(files))
 		cases := []struct {
 			after string
 			size  int64

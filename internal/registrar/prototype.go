@@ -2,8 +2,9 @@ package registrar
 
 import (
 	"context"
+	"io"
 
-	"github.com/ferrymigrate/ferry/internal/job"
+	"github.com/ferrymigrate/ferry/internal/engine"
 	"github.com/ferrymigrate/ferry/internal/store"
 )
 
@@ -13,10 +14,13 @@ import (
 
 // PrototypeOptions configures LoadDomains and LoadInvitations.
 type PrototypeOptions struct {
-	Files      Files // KeyEscrow for LoadDomains ("-" = Service.Stdin); KeyDomainContacts and KeyContacts for LoadInvitations
+	Files      Files // KeyEscrow for LoadDomains ("-" = Stdin); KeyDomainContacts and KeyContacts for LoadInvitations
 	Sep        rune
 	MaxRejects int64
-	OnReject   func(job.Reject)
+	OnReject   func(engine.Reject)
+	// Stdin is read for a file named "-".
+	Stdin  io.Reader
+	DryRun bool
 }
 
 // LoadDomainsResult is the outcome of LoadDomains.
@@ -36,10 +40,13 @@ func (s *Service) LoadDomains(ctx context.Context, opts PrototypeOptions) (res L
 	if err := files.checkExist(); err != nil {
 		return res, err
 	}
-	sj := scratchJob{
+	if err := validLimits(0, opts.MaxRejects); err != nil {
+		return res, err
+	}
+	lj := loadJob{
 		kind: "registrar.load-domains", files: files, sep: opts.Sep, maxRejects: opts.MaxRejects, onReject: opts.OnReject,
-		args: map[string]any{"maxRejects": opts.MaxRejects},
-		apply: func(ctx context.Context, tx *store.Tx, run *job.Run, fs []FileStats) (any, error) {
+		stdin: opts.Stdin, dryRun: opts.DryRun, args: map[string]any{"maxRejects": opts.MaxRejects},
+		apply: func(ctx context.Context, tx *store.Tx, run *engine.Run, fs []FileStats) (any, error) {
 			created, err := execJob(ctx, tx, run.Job.ID, `INSERT INTO domain (name, state, expiration_date, registry_created_at, job_id, created_at, updated_at)
 				SELECT e.domain_name, 'unknown', `+tx.Dialect().Date("e.expires")+`, `+tx.Dialect().Date("e.created")+`, @job, @now, @now
 				FROM `+lastPerKey(tx.Dialect(), "load_escrow_domain", "domain_name", "domain_name, created, expires")+` e
@@ -52,8 +59,8 @@ func (s *Service) LoadDomains(ctx context.Context, opts PrototypeOptions) (res L
 			return rows, err
 		},
 	}
-	out, err := s.runScratchJob(ctx, sj)
-	return res, s.summarise(ctx, out, err, &res.Rows, &res.JobSummary)
+	err = s.runLoad(ctx, lj, &res.Rows, &res.JobSummary, func() any { return &res })
+	return res, err
 }
 
 // LoadInvitationsResult is the outcome of LoadInvitations.
@@ -79,16 +86,19 @@ func (s *Service) LoadInvitations(ctx context.Context, opts PrototypeOptions) (r
 	if err := files.checkExist(); err != nil {
 		return res, err
 	}
-	sj := scratchJob{
+	if err := validLimits(0, opts.MaxRejects); err != nil {
+		return res, err
+	}
+	lj := loadJob{
 		kind: "registrar.load-invitations", files: files, sep: opts.Sep, maxRejects: opts.MaxRejects, onReject: opts.OnReject,
-		args:  map[string]any{"maxRejects": opts.MaxRejects},
+		stdin: opts.Stdin, dryRun: opts.DryRun, args: map[string]any{"maxRejects": opts.MaxRejects},
 		apply: s.applyInvitations,
 	}
-	out, err := s.runScratchJob(ctx, sj)
-	return res, s.summarise(ctx, out, err, &res, &res.JobSummary)
+	err = s.runLoad(ctx, lj, &res, &res.JobSummary, func() any { return &res })
+	return res, err
 }
 
-func (s *Service) applyInvitations(ctx context.Context, tx *store.Tx, run *job.Run, _ []FileStats) (any, error) {
+func (s *Service) applyInvitations(ctx context.Context, tx *store.Tx, run *engine.Run, _ []FileStats) (any, error) {
 	id := run.Job.ID
 	var r LoadInvitationsResult
 	if err := tempTable(ctx, tx, id, "ferry_contact", `SELECT * FROM `+lastPerKey(tx.Dialect(), "load_contact", "contact_id", "contact_id, email")+` c`, nil, "contact_id"); err != nil {
@@ -112,22 +122,22 @@ func (s *Service) applyInvitations(ctx context.Context, tx *store.Tx, run *job.R
 		return r, err
 	}
 	r.Created, r.Existing = created, pairs-created
-	findings := []struct {
+	checks := []struct {
 		kind  string
 		query string
 		count *int64
 	}{
-		{"contact_unlinked", `SELECT @job, 'contact_unlinked', c.contact_id, '' FROM ferry_contact c
+		{"contact_unlinked", `SELECT 'contact_unlinked', c.contact_id, '' FROM ferry_contact c
 			WHERE NOT EXISTS (SELECT 1 FROM load_domain_contact dc WHERE dc.job_id = @job AND dc.contact_id = c.contact_id)`, &r.IgnoredContacts},
-		{"domain_not_found", `SELECT DISTINCT @job, 'domain_not_found', dc.domain_name, '' FROM load_domain_contact dc
+		{"domain_not_found", `SELECT DISTINCT 'domain_not_found', dc.domain_name, '' FROM load_domain_contact dc
 			WHERE dc.job_id = @job AND NOT EXISTS (SELECT 1 FROM domain d WHERE d.name = dc.domain_name)`, &r.MissingDomains},
-		{"contact_without_email", `SELECT DISTINCT @job, 'contact_without_email', dc.domain_name, dc.contact_id FROM load_domain_contact dc
+		{"contact_without_email", `SELECT DISTINCT 'contact_without_email', dc.domain_name, dc.contact_id FROM load_domain_contact dc
 			JOIN ferry_contact c ON c.contact_id = dc.contact_id WHERE dc.job_id = @job AND c.email = ''`, &r.ContactsNoEmail},
-		{"contact_missing", `SELECT DISTINCT @job, 'contact_missing', dc.domain_name, dc.contact_id FROM load_domain_contact dc
+		{"contact_missing", `SELECT DISTINCT 'contact_missing', dc.domain_name, dc.contact_id FROM load_domain_contact dc
 			WHERE dc.job_id = @job AND NOT EXISTS (SELECT 1 FROM ferry_contact c WHERE c.contact_id = dc.contact_id)`, &r.ContactsNotFound},
 	}
-	for _, f := range findings {
-		n, err := execJob(ctx, tx, id, `INSERT INTO ferry_finding (job_id, kind, subject, detail) `+f.query)
+	for _, f := range checks {
+		n, err := addFindings(ctx, tx, run, f.query)
 		if err != nil {
 			return r, err
 		}

@@ -10,31 +10,35 @@ package registrar
 
 import (
 	"context"
-	"errors"
+	"embed"
 	"fmt"
-	"io"
 	"log/slog"
-	"os"
 	"time"
 
-	"github.com/ferrymigrate/ferry/internal/job"
+	"github.com/ferrymigrate/ferry"
+	"github.com/ferrymigrate/ferry/internal/engine"
 	"github.com/ferrymigrate/ferry/internal/store"
 )
 
-// Service runs registrar migrations against one database.
+//go:embed migrations
+var migrationFiles embed.FS
+
+// Migrations is the registrar's own schema: staging, domains, invitations,
+// users and roles, and its scratch tables. It needs the engine's.
+var Migrations = store.EmbeddedMigrations("registrar", "ferry_schema_registrar", migrationFiles, "migrations")
+
+// Service runs registrar migrations on one engine.
 type Service struct {
-	DB       *store.DB
-	Log      *slog.Logger
-	Progress job.Progress
+	Engine *engine.Engine
+	DB     *store.DB
+	Log    *slog.Logger
 	// Debug allows personal data (e-mail addresses) in log lines.
 	Debug bool
-	// Stdin is read for the file name "-".
-	Stdin io.Reader
 }
 
-// New returns a Service with quiet defaults.
-func New(db *store.DB) *Service {
-	return &Service{DB: db, Log: slog.New(slog.DiscardHandler), Progress: job.Nop, Stdin: os.Stdin}
+// New returns a Service over e, logging where e logs.
+func New(e *engine.Engine) *Service {
+	return &Service{Engine: e, DB: e.DB(), Log: e.Log()}
 }
 
 // jobGroup serialises registrar jobs: two loads or a load and a transfer
@@ -42,16 +46,10 @@ func New(db *store.DB) *Service {
 const jobGroup = "registrar"
 
 // ErrInput marks a problem with the files ferry was asked to read.
-var ErrInput = errors.New("input error")
+var ErrInput = &ferry.Error{Code: ferry.EINPUT, Message: "input error"}
 
-// TooManyRejectsError is returned when rejected rows pass --max-rejects.
-type TooManyRejectsError struct {
-	Rejected, Max int64
-}
-
-func (e *TooManyRejectsError) Error() string {
-	return fmt.Sprintf("%d rows rejected, more than --max-rejects %d; nothing was applied", e.Rejected, e.Max)
-}
+// TooManyRejectsError is returned when rejected rows pass the limit.
+type TooManyRejectsError = engine.TooManyRejectsError
 
 func inputErr(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInput, fmt.Sprintf(format, args...))
@@ -86,8 +84,8 @@ type Report map[string]ReportItem
 
 // ReportItem is one kind of finding.
 type ReportItem struct {
-	Count   int64         `json:"count"`
-	Samples []job.Finding `json:"samples"`
+	Count   int64            `json:"count"`
+	Samples []engine.Finding `json:"samples"`
 }
 
 // reportSamples caps the examples printed per finding kind; the job record
@@ -97,10 +95,9 @@ const reportSamples = 20
 func nowUTC() time.Time { return time.Now().UTC() }
 
 // recorded runs fn as a job of its own, so commands that are not file
-// loads (sign-in, analysis, the migrate wrapper) leave a durable record too.
-// The group is empty: such jobs never block the loads they may wrap.
-func recorded[T any](ctx context.Context, s *Service, kind string, args any, fn func(run *job.Run) (T, error)) (res T, err error) {
-	run, err := job.Start(ctx, s.DB, job.Spec{Kind: kind, Args: args})
+// loads (sign-in, the migrate wrapper) leave a durable record too.
+func recorded[T any](ctx context.Context, s *Service, spec engine.Spec, fn func(run *engine.Run) (T, error)) (res T, err error) {
+	run, err := s.Engine.Start(ctx, spec)
 	if err != nil {
 		return res, err
 	}
@@ -110,4 +107,9 @@ func recorded[T any](ctx context.Context, s *Service, kind string, args any, fn 
 		}
 	}()
 	return fn(run)
+}
+
+// invalidf is an error in the options a caller gave.
+func invalidf(format string, args ...any) error {
+	return ferry.Errorf(ferry.EINVALID, format, args...)
 }

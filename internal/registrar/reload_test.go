@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/ferrymigrate/ferry/internal/store"
-	"github.com/ferrymigrate/ferry/internal/store/storetest"
 )
 
 // Tests of decisions 8 to 11: what a second load does to the staging rows,
@@ -61,8 +60,8 @@ func TestDecision8EmailSentKept(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			second := ownCopy(t, c.edits)
-			storetest.Engines(t, func(t *testing.T, db *store.DB) {
-				s := New(db)
+			engines(t, func(t *testing.T, db *store.DB) {
+				s := newService(t, db)
 				mustLoad(t, s, loadOpts(ownFiles(t)))
 				n, err := db.Exec(t.Context(), `UPDATE transition_domain SET email_sent = true WHERE username = 'pat.quill@example.test'`)
 				if err != nil || n != 1 {
@@ -89,8 +88,8 @@ func TestDecision9ReloadAfterTransfer(t *testing.T) {
 	t.Parallel()
 	files := ownFiles(t)
 	changed := ownCopy(t, map[string]func(string) string{KeyStatuses: harborviewOK})
-	storetest.Engines(t, func(t *testing.T, db *store.DB) {
-		s := New(db)
+	engines(t, func(t *testing.T, db *store.DB) {
+		s := newService(t, db)
 		first := mustLoad(t, s, loadOpts(files))
 		mustTransfer(t, s, TransferOptions{})
 		before := snapshot(t, db)
@@ -135,8 +134,8 @@ func TestDecision10RolesKept(t *testing.T) {
 			return strings.Replace(s, "Harborview.gov|HV3|tech\r\n", "Harborview.gov|HV3|tech\r\nHARBORVIEW.GOV|HV1|Registrant\r\n", 1)
 		},
 	})
-	storetest.Engines(t, func(t *testing.T, db *store.DB) {
-		s := New(db)
+	engines(t, func(t *testing.T, db *store.DB) {
+		s := newService(t, db)
 		mustLoad(t, s, loadOpts(ownFiles(t)))
 		roles := func() map[string]string {
 			out := map[string]string{}
@@ -198,8 +197,8 @@ func TestDecision11CountsAddUp(t *testing.T) {
 		{name: "transfer again", transfer: true},
 		{name: "load after transfer", files: func(*testing.T) Files { return changed }, want: Counts{Read: 17, Skipped: 13, Rejected: 4}, dup: 2, p: 11},
 	}
-	storetest.Engines(t, func(t *testing.T, db *store.DB) {
-		s := New(db)
+	engines(t, func(t *testing.T, db *store.DB) {
+		s := newService(t, db)
 		for _, st := range steps {
 			if st.transfer {
 				tr := mustTransfer(t, s, TransferOptions{})

@@ -8,9 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/ferrymigrate/ferry/internal/job"
+	"github.com/ferrymigrate/ferry/internal/engine"
 	"github.com/ferrymigrate/ferry/internal/store"
-	"github.com/ferrymigrate/ferry/internal/store/storetest"
 )
 
 // resumeChunk is the chunk size the resume tests load with, so that a small
@@ -51,36 +50,19 @@ func generatedFiles(t *testing.T) Files {
 	return writeFiles(t, map[string]string{KeyDomainContacts: dc.String(), KeyContacts: contacts.String(), KeyStatuses: statuses.String()})
 }
 
-// cancelProgress cancels the run once the named phase has committed the
-// given number of chunks (Tracker.Update is called after each commit).
-type cancelProgress struct {
-	phase  string
-	after  int
-	cancel context.CancelFunc
-}
-
-func (p *cancelProgress) Phase(name string, _ int64) job.Tracker {
-	if name != p.phase {
-		return job.Nop.Phase(name, 0)
-	}
-	return &cancelTracker{p: p}
-}
-
-type cancelTracker struct {
-	p       *cancelProgress
-	commits int
-}
-
-func (c *cancelTracker) Update(done, rows int64) {
-	if rows == 0 {
-		return // the initial report, before any chunk
-	}
-	if c.commits++; c.commits == c.p.after {
-		c.p.cancel()
+// cancelAfter cancels the run once the named phase has committed the
+// given number of chunks (the tracker is updated after each commit).
+func cancelAfter(phase string, after int, cancel context.CancelFunc) func(engine.Event) {
+	commits := 0
+	return func(ev engine.Event) {
+		if ev.Phase != phase || ev.State != engine.PhaseRunning || ev.Rows == 0 {
+			return // another phase, or the initial report before any chunk
+		}
+		if commits++; commits == after {
+			cancel()
+		}
 	}
 }
-
-func (c *cancelTracker) Done() {}
 
 // TestLoadResume interrupts a load in several places, reruns it, and checks
 // that the rerun resumes the interrupted job and ends exactly where an
@@ -99,37 +81,37 @@ func TestLoadResume(t *testing.T) {
 		interrupt func(s *Service, opts *LoadOptions, cancel context.CancelFunc)
 	}{
 		{"after 3 chunks of the domain contacts file", 0, func(s *Service, _ *LoadOptions, cancel context.CancelFunc) {
-			s.Progress = &cancelProgress{phase: "read " + describeKey(KeyDomainContacts), after: 3, cancel: cancel}
+			setProgress(s, cancelAfter("read "+describeKey(KeyDomainContacts), 3, cancel))
 		}},
 		{"inside a chunk of the contacts file", 0, func(_ *Service, opts *LoadOptions, cancel context.CancelFunc) {
 			// The domain contacts file has 12 bad rows; the 5th bad row of
 			// the contacts file is in the middle of its reading.
 			var n atomic.Int32
-			opts.OnReject = func(r job.Reject) {
+			opts.OnReject = func(r engine.Reject) {
 				if r.File == KeyContacts+".txt" && n.Add(1) == 5 {
 					cancel()
 				}
 			}
 		}},
 		{"after 2 chunks of a limited load", 50, func(s *Service, _ *LoadOptions, cancel context.CancelFunc) {
-			s.Progress = &cancelProgress{phase: "read " + describeKey(KeyDomainContacts), after: 2, cancel: cancel}
+			setProgress(s, cancelAfter("read "+describeKey(KeyDomainContacts), 2, cancel))
 		}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			storetest.Engines(t, func(t *testing.T, db *store.DB) {
+			engines(t, func(t *testing.T, db *store.DB) {
 				opts := loadOpts(files)
 				opts.Limit = c.limit
 
 				// The reference: the same load, uninterrupted, elsewhere.
 				refDB := newDB(t, db)
-				want := mustLoad(t, New(refDB), opts)
+				want := mustLoad(t, newService(t, refDB), opts)
 				if want.Resumed {
 					t.Fatal("an uninterrupted load says it resumed")
 				}
 
-				s := New(db)
+				s := newService(t, db)
 				ctx, cancel := context.WithCancel(t.Context())
 				defer cancel()
 				first := opts
@@ -144,7 +126,7 @@ func TestLoadResume(t *testing.T) {
 					t.Fatal("nothing was committed before the interruption; the test proves nothing")
 				}
 
-				s.Progress = job.Nop
+				setProgress(s, nil)
 				got := mustLoad(t, s, opts)
 				eq(t, "resumed", got.Resumed, true)
 				eq(t, "job", got.JobID, res.JobID)
@@ -172,8 +154,8 @@ func TestLoadResume(t *testing.T) {
 func TestLoadResumeGenerated(t *testing.T) {
 	t.Parallel()
 	files := generatedFiles(t)
-	storetest.Engines(t, func(t *testing.T, db *store.DB) {
-		res := mustLoad(t, New(db), loadOpts(files))
+	engines(t, func(t *testing.T, db *store.DB) {
+		res := mustLoad(t, newService(t, db), loadOpts(files))
 		// 120 contact rows and 12 bad ones; 14 domains have two contacts
 		// on one address, so 106 distinct pairs.
 		eq(t, "rows", res.Rows, Counts{Read: 132, Created: 106, Skipped: 14, Rejected: 12})
@@ -188,14 +170,14 @@ func TestLoadResumeGenerated(t *testing.T) {
 func TestTransferResume(t *testing.T) {
 	t.Parallel()
 	files := generatedFiles(t)
-	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+	engines(t, func(t *testing.T, db *store.DB) {
 		refDB, want := referenceTransfer(t, db, files, TransferOptions{BatchSize: 6})
 
-		s := New(db)
+		s := newService(t, db)
 		mustLoad(t, s, loadOpts(files))
 		ctx, cancel := context.WithCancel(t.Context())
 		defer cancel()
-		s.Progress = &cancelProgress{phase: "transfer domains", after: 2, cancel: cancel}
+		setProgress(s, cancelAfter("transfer domains", 2, cancel))
 		first, err := s.Transfer(ctx, TransferOptions{BatchSize: 6})
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("interrupted transfer: got %v, want context.Canceled", err)
@@ -203,7 +185,7 @@ func TestTransferResume(t *testing.T) {
 		eq(t, "first job", queryStrings(t, db, `SELECT status FROM ferry_job WHERE id = ?`, first.JobID), []string{"interrupted"})
 		eq(t, "domains after two batches", countRows(t, db, "domain"), int64(12))
 
-		s.Progress = job.Nop
+		setProgress(s, nil)
 		got := mustTransfer(t, s, TransferOptions{BatchSize: 6})
 		eq(t, "resumed", got.Resumed, true)
 		eq(t, "job", got.JobID, first.JobID)
@@ -219,33 +201,28 @@ func TestTransferResume(t *testing.T) {
 	})
 }
 
-// phaseSpy reads the job's stored phase, from outside any transaction,
-// when a progress phase starts: what `ferry jobs list` would show then.
-type phaseSpy struct {
-	t    *testing.T
-	db   *store.DB
-	seen map[string]string
-}
-
-func (p *phaseSpy) Phase(name string, _ int64) job.Tracker {
-	jobs, err := job.List(p.t.Context(), p.db, 1)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	p.seen[name] = jobs[0].Phase
-	return job.Nop.Phase(name, 0)
-}
-
 // The staging build can take minutes in one transaction; other processes
 // must see the job in its "apply" phase meanwhile, not in its last read.
 func TestApplyPhaseVisibleDuringApply(t *testing.T) {
 	t.Parallel()
-	storetest.Engines(t, func(t *testing.T, db *store.DB) {
-		s := New(db)
-		spy := &phaseSpy{t: t, db: db, seen: map[string]string{}}
-		s.Progress = spy
+	engines(t, func(t *testing.T, db *store.DB) {
+		s := newService(t, db)
+		seen := ""
+		// When the apply phase starts, read the job's stored phase from
+		// outside any transaction: what `ferry jobs list` would show then.
+		setProgress(s, func(ev engine.Event) {
+			if ev.Phase != "apply" || ev.State != engine.PhaseRunning {
+				return
+			}
+			jobs, err := engine.List(t.Context(), db, engine.Filter{Limit: 1})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			seen = jobs[0].Phase
+		})
 		mustLoad(t, s, loadOpts(ownFiles(t)))
-		eq(t, "phase seen when apply starts", spy.seen["apply"], "apply")
+		eq(t, "phase seen when apply starts", seen, "apply")
 	})
 }
 
@@ -258,16 +235,16 @@ func TestScratchOfInterruptedLoadSurvives(t *testing.T) {
 	t.Cleanup(func() { chunkRows = saved })
 	files := generatedFiles(t)
 	other := ownFiles(t)
-	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+	engines(t, func(t *testing.T, db *store.DB) {
 		refDB := newDB(t, db)
-		ref := New(refDB)
+		ref := newService(t, refDB)
 		mustLoad(t, ref, loadOpts(other))
 		want := mustLoad(t, ref, loadOpts(files))
 
-		s := New(db)
+		s := newService(t, db)
 		ctx, cancel := context.WithCancel(t.Context())
 		defer cancel()
-		s.Progress = &cancelProgress{phase: "read " + describeKey(KeyDomainContacts), after: 2, cancel: cancel}
+		setProgress(s, cancelAfter("read "+describeKey(KeyDomainContacts), 2, cancel))
 		first, err := s.LoadTransitionDomains(ctx, loadOpts(files))
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("interrupted load: got %v, want context.Canceled", err)
@@ -276,7 +253,7 @@ func TestScratchOfInterruptedLoadSurvives(t *testing.T) {
 		if kept == 0 {
 			t.Fatal("nothing was committed before the interruption; the test proves nothing")
 		}
-		s.Progress = job.Nop
+		setProgress(s, nil)
 		mustLoad(t, s, loadOpts(other))
 		eq(t, "interrupted job's scratch rows", queryInt(t, db, `SELECT count(*) FROM load_domain_contact WHERE job_id = ?`, first.JobID), kept)
 
@@ -298,14 +275,14 @@ func TestResumeWithLostScratch(t *testing.T) {
 	chunkRows = resumeChunk
 	t.Cleanup(func() { chunkRows = saved })
 	files := generatedFiles(t)
-	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+	engines(t, func(t *testing.T, db *store.DB) {
 		refDB := newDB(t, db)
-		want := mustLoad(t, New(refDB), loadOpts(files))
+		want := mustLoad(t, newService(t, refDB), loadOpts(files))
 
-		s := New(db)
+		s := newService(t, db)
 		ctx, cancel := context.WithCancel(t.Context())
 		defer cancel()
-		s.Progress = &cancelProgress{phase: "read " + describeKey(KeyContacts), after: 1, cancel: cancel}
+		setProgress(s, cancelAfter("read "+describeKey(KeyContacts), 1, cancel))
 		first, err := s.LoadTransitionDomains(ctx, loadOpts(files))
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("interrupted load: got %v, want context.Canceled", err)
@@ -313,7 +290,7 @@ func TestResumeWithLostScratch(t *testing.T) {
 		if _, err := db.Exec(t.Context(), `DELETE FROM load_domain_contact`); err != nil {
 			t.Fatal(err)
 		}
-		s.Progress = job.Nop
+		setProgress(s, nil)
 		got := mustLoad(t, s, loadOpts(files))
 		eq(t, "resumed", got.Resumed, true)
 		eq(t, "job", got.JobID, first.JobID)

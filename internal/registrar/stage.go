@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/ferrymigrate/ferry/internal/job"
+	"github.com/ferrymigrate/ferry/internal/engine"
 	"github.com/ferrymigrate/ferry/internal/store"
 )
 
@@ -72,6 +72,28 @@ func execJob(ctx context.Context, tx *store.Tx, jobID int64, q string, args ...a
 	return n, nil
 }
 
+// addFindings records the findings q selects (kind, subject, detail), with
+// @job and @now bound as in execJob.
+func addFindings(ctx context.Context, tx *store.Tx, run *engine.Run, q string, args ...any) (int64, error) {
+	bound, all := bindJob(tx.Dialect(), q, run.Job.ID, args)
+	n, err := run.AddFindings(ctx, tx, bound, all...)
+	if err != nil {
+		return n, fmt.Errorf("%s: %w", store.StatementName(q), err)
+	}
+	return n, nil
+}
+
+// addJournal records the changes q selects (entity, key, action, before,
+// after) before the statement that makes them.
+func addJournal(ctx context.Context, tx *store.Tx, run *engine.Run, q string, args ...any) (int64, error) {
+	bound, all := bindJob(tx.Dialect(), q, run.Job.ID, args)
+	n, err := run.JournalFrom(ctx, tx, bound, all...)
+	if err != nil {
+		return n, fmt.Errorf("%s: %w", store.StatementName(q), err)
+	}
+	return n, nil
+}
+
 func tempTable(ctx context.Context, tx *store.Tx, jobID int64, name, query string, args []any, indexCols ...string) error {
 	if _, err := tx.Exec(ctx, `DROP TABLE IF EXISTS `+name); err != nil {
 		return err
@@ -104,7 +126,7 @@ func dropTemps(ctx context.Context, tx *store.Tx, names ...string) error {
 	return nil
 }
 
-func (s *Service) applyStaging(ctx context.Context, tx *store.Tx, run *job.Run, files Files, res *LoadResult) error {
+func (s *Service) applyStaging(ctx context.Context, tx *store.Tx, run *engine.Run, files Files, res *LoadResult) error {
 	d := tx.Dialect()
 	id := run.Job.ID
 	if err := tx.Analyze(ctx, append([]string{"transition_domain"}, scratchNames...)...); err != nil {
@@ -230,7 +252,7 @@ func (s *Service) applyStaging(ctx context.Context, tx *store.Tx, run *job.Run, 
 			return err
 		}
 	}
-	if err := s.stageFindings(ctx, tx, id, enrich, facts); err != nil {
+	if err := s.stageFindings(ctx, tx, run, enrich, facts); err != nil {
 		return err
 	}
 	return dropTemps(ctx, tx, append([]string{"ferry_contact", "ferry_pair", "ferry_stage"}, facts.tables()...)...)
@@ -254,37 +276,37 @@ func upsertAgencies(ctx context.Context, tx *store.Tx, id int64) (int64, error) 
 }
 
 // stageFindings records what the load noticed, per domain, without refusing it.
-func (s *Service) stageFindings(ctx context.Context, tx *store.Tx, id int64, enrich bool, facts *domainFacts) error {
+func (s *Service) stageFindings(ctx context.Context, tx *store.Tx, run *engine.Run, enrich bool, facts *domainFacts) error {
 	qs := []string{
 		// Decision 2: a contact without an e-mail keeps its row and is
 		// reported, as is one missing from the contacts file: both from one
 		// pass over the domain-contact rows. Only domains with a blank
 		// e-mail pair can have either, so only their rows look the contact up.
-		`SELECT DISTINCT @job, CASE WHEN c.contact_id IS NULL THEN 'contact_missing' ELSE 'contact_without_email' END,
+		`SELECT DISTINCT CASE WHEN c.contact_id IS NULL THEN 'contact_missing' ELSE 'contact_without_email' END,
 			dc.domain_name, dc.contact_id FROM load_domain_contact dc
 			LEFT JOIN ferry_contact c ON c.contact_id = dc.contact_id WHERE dc.job_id = @job
 			AND dc.domain_name IN (SELECT domain_name FROM ferry_pair WHERE username = '')
 			AND (c.contact_id IS NULL OR c.email = '')`,
-		`SELECT @job, 'duplicate_contact', domain_name, contact_ids FROM ferry_pair WHERE nrows > 1`,
+		`SELECT 'duplicate_contact', domain_name, contact_ids FROM ferry_pair WHERE nrows > 1`,
 		// Decision 1: unrecognised statuses are reported, never dropped.
 		// The unary plus keeps SQLite off the (job_id, domain_name) index,
 		// which matches every row and would visit them in random order.
-		`SELECT DISTINCT @job, 'outlier_status', domain_name, status FROM load_domain_status
+		`SELECT DISTINCT 'outlier_status', domain_name, status FROM load_domain_status
 			WHERE +job_id = @job AND status NOT IN ` + recognisedStatuses,
-		`SELECT DISTINCT @job, 'domain_without_status', p.domain_name, '' FROM ferry_pair p
+		`SELECT DISTINCT 'domain_without_status', p.domain_name, '' FROM ferry_pair p
 			LEFT JOIN ` + facts.status + ` st ON st.domain_name = p.domain_name WHERE st.domain_name IS NULL`,
 	}
 	if enrich {
 		qs = append(qs,
-			`SELECT @job, 'missing_additional_data', domain_name, '' FROM `+facts.enrich+` WHERE has_additional IS NULL`,
-			`SELECT @job, 'missing_escrow_dates', domain_name, '' FROM `+facts.enrich+` WHERE has_escrow IS NULL`,
-			`SELECT @job, 'inactive_domain_type', domain_name, type_found FROM `+facts.enrich+` WHERE type_found IS NOT NULL AND NOT type_active`,
-			`SELECT @job, 'inactive_agency', domain_name, agency_name FROM `+facts.enrich+` WHERE agency_active IS NOT NULL AND NOT agency_active`,
-			`SELECT @job, 'non_federal_agency', domain_name, agency_name FROM `+facts.enrich+` WHERE agency_active AND NOT agency_federal`,
+			`SELECT 'missing_additional_data', domain_name, '' FROM `+facts.enrich+` WHERE has_additional IS NULL`,
+			`SELECT 'missing_escrow_dates', domain_name, '' FROM `+facts.enrich+` WHERE has_escrow IS NULL`,
+			`SELECT 'inactive_domain_type', domain_name, type_found FROM `+facts.enrich+` WHERE type_found IS NOT NULL AND NOT type_active`,
+			`SELECT 'inactive_agency', domain_name, agency_name FROM `+facts.enrich+` WHERE agency_active IS NOT NULL AND NOT agency_active`,
+			`SELECT 'non_federal_agency', domain_name, agency_name FROM `+facts.enrich+` WHERE agency_active AND NOT agency_federal`,
 		)
 	}
 	for _, q := range qs {
-		if _, err := execJob(ctx, tx, id, `INSERT INTO ferry_finding (job_id, kind, subject, detail) `+q); err != nil {
+		if _, err := addFindings(ctx, tx, run, q); err != nil {
 			return err
 		}
 	}
@@ -293,13 +315,13 @@ func (s *Service) stageFindings(ctx context.Context, tx *store.Tx, id int64, enr
 
 // loadReport summarises a job's findings: counts and the first samples.
 func loadReport(ctx context.Context, q store.Querier, jobID int64) (Report, error) {
-	counts, err := job.FindingCounts(ctx, q, jobID)
+	counts, err := engine.FindingCounts(ctx, q, jobID)
 	if err != nil {
 		return nil, err
 	}
 	rep := Report{}
 	for kind, n := range counts {
-		samples, err := job.Findings(ctx, q, jobID, kind, reportSamples)
+		samples, err := engine.Findings(ctx, q, jobID, kind, reportSamples)
 		if err != nil {
 			return nil, err
 		}

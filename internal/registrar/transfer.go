@@ -2,10 +2,9 @@ package registrar
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
-	"github.com/ferrymigrate/ferry/internal/job"
+	"github.com/ferrymigrate/ferry/internal/engine"
 	"github.com/ferrymigrate/ferry/internal/store"
 )
 
@@ -92,22 +91,46 @@ type transferCheckpoint struct {
 // senior-official Contacts and DomainInformation, batch by batch, and marks
 // the rows processed. Rerunning it finds nothing left and changes nothing.
 func (s *Service) Transfer(ctx context.Context, opts TransferOptions) (res TransferResult, err error) {
+	return s.transfer(ctx, nil, opts)
+}
+
+// startTransfer starts (or resumes) the transfer's job.
+func (s *Service) startTransfer(ctx context.Context, parent *engine.Run, opts TransferOptions) (*engine.Run, error) {
+	if opts.Limit < 0 || opts.BatchSize < 0 || opts.Workers < 0 {
+		return nil, invalidf("the transfer's domain limit, batch size and workers must not be negative")
+	}
+	return s.Engine.Start(ctx, engine.Spec{
+		Kind: "registrar.transfer", Group: jobGroup, Parent: parent, Resumable: !opts.DryRun, DryRun: opts.DryRun,
+		Args: map[string]any{"limit": opts.Limit, "dryRun": opts.DryRun},
+	})
+}
+
+// transferSteps is how many progress steps a transfer takes.
+const transferSteps = 2
+
+func (s *Service) transfer(ctx context.Context, parent *engine.Run, opts TransferOptions) (res TransferResult, err error) {
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = DefaultTransferBatch
 	}
-	run, err := job.Start(ctx, s.DB, job.Spec{
-		Kind: "registrar.transfer", Group: jobGroup, Resumable: !opts.DryRun, DryRun: opts.DryRun,
-		Args: map[string]any{"limit": opts.Limit, "dryRun": opts.DryRun},
-	})
+	run, err := s.startTransfer(ctx, parent, opts)
 	if err != nil {
 		return res, err
 	}
+	run.PlanSteps(transferSteps)
 	defer func() {
 		if ferr := run.Finish(ctx, res, err); ferr != nil && err == nil {
 			err = ferr
 		}
 	}()
-	res.JobID, res.Resumed, res.DryRun = run.Job.ID, run.Resumed, opts.DryRun
+	if opts.DryRun {
+		err = run.DryRun(ctx, func(tx *store.Tx) error {
+			var err error
+			res, err = s.transferIn(ctx, tx, run, opts)
+			return err
+		})
+		return res, err
+	}
+	res.JobID, res.Resumed = run.Job.ID, run.Resumed
 	var cp transferCheckpoint
 	if err := run.LoadCheckpoint(&cp); err != nil {
 		return res, err
@@ -127,17 +150,20 @@ func (s *Service) Transfer(ctx context.Context, opts TransferOptions) (res Trans
 	if err := run.SetPhase(ctx, "plan"); err != nil {
 		return res, err
 	}
+	plan := run.Phase("plan batches", "", 0)
 	batches, err := newBatcher(ctx, s.DB, opts, cp.LastDomain)
+	plan.End(err)
 	if err != nil {
 		return res, err
 	}
-	tracker := s.Progress.Phase("transfer domains", batches.total)
-	defer tracker.Done()
-	if opts.DryRun {
-		return res, s.dryRunTransfer(ctx, run, batches, &res, tracker)
+	if err := run.SetPhase(ctx, "transfer"); err != nil {
+		return res, err
 	}
-	if err := s.runBatches(ctx, run, opts, batches, &res, tracker); err != nil {
-		return res, interrupted(ctx, err)
+	tracker := run.Phase("transfer domains", "domains", batches.total)
+	err = s.runBatches(ctx, run, opts, batches, &res, tracker)
+	tracker.End(err)
+	if err != nil {
+		return res, engine.AsInterruption(ctx, err)
 	}
 	res.Report, err = loadReport(ctx, s.DB, run.Job.ID)
 	return res, err
@@ -157,39 +183,51 @@ func analyzeAfterFirst(ctx context.Context, tx *store.Tx, b batchRange) error {
 	return tx.Analyze(ctx, transferTargets...)
 }
 
-// dryRunTransfer does every batch in one transaction and rolls it back.
-// Everything it did goes, its findings included; they are reported from
-// inside the transaction first.
-func (s *Service) dryRunTransfer(ctx context.Context, run *job.Run, batches *batcher, res *TransferResult, tracker job.Tracker) error {
-	tx, err := s.DB.Begin(ctx)
-	if err != nil {
-		return err
+// transferIn does the whole transfer, every batch, in tx, for a dry run:
+// the caller rolls it back. Everything it did goes, its findings included;
+// they are reported from inside the transaction first.
+func (s *Service) transferIn(ctx context.Context, tx *store.Tx, run *engine.Run, opts TransferOptions) (res TransferResult, err error) {
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = DefaultTransferBatch
 	}
-	defer tx.Rollback()
+	res.JobID, res.DryRun = run.Job.ID, true
 	if err := tx.ForBulk(ctx); err != nil {
-		return err
+		return res, err
 	}
+	if err := tx.Analyze(ctx, append([]string{"transition_domain"}, transferTargets...)...); err != nil {
+		return res, err
+	}
+	plan := run.Phase("plan batches", "", 0)
+	batches, err := newBatcherIn(ctx, tx, opts, "")
+	plan.End(err)
+	if err != nil {
+		return res, err
+	}
+	tracker := run.Phase("transfer domains", "domains", batches.total)
 	var done int64
 	for {
 		b, err := batches.next(ctx, tx, done)
 		if err != nil {
-			return interrupted(ctx, err)
+			tracker.End(err)
+			return res, engine.AsInterruption(ctx, err)
 		}
 		if b.n == 0 {
 			break
 		}
-		moved, err := s.transferBatch(ctx, tx, run.Job.ID, b, res, nil)
-		if err != nil {
-			return interrupted(ctx, err)
+		moved, err := s.transferBatch(ctx, tx, run, b, &res, nil)
+		if err == nil {
+			err = analyzeAfterFirst(ctx, tx, b)
 		}
-		if err := analyzeAfterFirst(ctx, tx, b); err != nil {
-			return err
+		if err != nil {
+			tracker.End(err)
+			return res, engine.AsInterruption(ctx, err)
 		}
 		done += moved
 		tracker.Update(done, done)
 	}
+	tracker.End(nil)
 	res.Report, err = loadReport(ctx, tx, run.Job.ID)
-	return err
+	return res, err
 }
 
 // batchDomains is one row per domain of the batch (lo, hi]: the newest
@@ -234,8 +272,9 @@ const federalTypeSQL = `CASE x.federal_type WHEN 'Executive' THEN 'executive' WH
 // moved (the rest were skipped). Its first half touches only the batch's
 // own domains; before the second half, which creates and fills contacts
 // that batches share, it calls wait, if set (see runBatches).
-func (s *Service) transferBatch(ctx context.Context, tx *store.Tx, jobID int64, b batchRange, res *TransferResult, wait func() error) (moved int64, err error) {
+func (s *Service) transferBatch(ctx context.Context, tx *store.Tx, run *engine.Run, b batchRange, res *TransferResult, wait func() error) (moved int64, err error) {
 	d := tx.Dialect()
+	jobID := run.Job.ID
 	// The staging rows of one domain share its status and enrichment; if
 	// rows from different loads disagree, the newest load's status wins and
 	// max() picks a non-empty value for the rest.
@@ -269,10 +308,9 @@ func (s *Service) transferBatch(ctx context.Context, tx *store.Tx, jobID int64, 
 	newState := `CASE WHEN action = 'transition' THEN status ELSE old_state END`
 	changed := `action IN ('keep', 'keep_unknown', 'transition') AND (` + newState + ` <> old_state
 		OR COALESCE(exp, old_exp) IS DISTINCT FROM old_exp OR COALESCE(created, old_created) IS DISTINCT FROM old_created)`
-	if _, err := execJob(ctx, tx, jobID, `INSERT INTO ferry_journal (job_id, entity, entity_key, action, before, after, at)
-		SELECT @job, 'domain', domain_name, 'update',
+	if _, err := addJournal(ctx, tx, run, `SELECT 'domain', domain_name, 'update',
 		`+d.JSONObject("state", "old_state", "expirationDate", "old_exp", "registryCreatedAt", "old_created")+`,
-		`+d.JSONObject("state", newState, "expirationDate", "COALESCE(exp, old_exp)", "registryCreatedAt", "COALESCE(created, old_created)")+`, @now
+		`+d.JSONObject("state", newState, "expirationDate", "COALESCE(exp, old_exp)", "registryCreatedAt", "COALESCE(created, old_created)")+`
 		FROM ferry_xfer WHERE `+changed); err != nil {
 		return 0, err
 	}
@@ -341,20 +379,18 @@ func (s *Service) transferBatch(ctx context.Context, tx *store.Tx, jobID int64, 
 			return 0, err
 		}
 	}
-	if err := s.transferInformation(ctx, tx, jobID, existing == 0, res); err != nil {
+	if err := s.transferInformation(ctx, tx, run, existing == 0, res); err != nil {
 		return 0, err
 	}
 
-	if _, err := execJob(ctx, tx, jobID, `INSERT INTO ferry_finding (job_id, kind, subject, detail)
-		SELECT @job, CASE action WHEN 'blocked' THEN 'transition_not_allowed' ELSE 'unknown_status_kept' END,
+	if _, err := addFindings(ctx, tx, run, `SELECT CASE action WHEN 'blocked' THEN 'transition_not_allowed' ELSE 'unknown_status_kept' END,
 		domain_name, old_state || ' -> ' || status FROM ferry_xfer WHERE action IN ('blocked', 'keep_unknown')`); err != nil {
 		return 0, err
 	}
 	// A domain with an e-mail among its staging rows in this batch has an
 	// invitation now, and one created by this batch has none otherwise;
 	// only the other existing domains need a look at the invitation table.
-	if _, err := execJob(ctx, tx, jobID, `INSERT INTO ferry_finding (job_id, kind, subject, detail)
-		SELECT @job, 'domain_without_invitation', x.domain_name, '' FROM ferry_xfer x
+	if _, err := addFindings(ctx, tx, run, `SELECT 'domain_without_invitation', x.domain_name, '' FROM ferry_xfer x
 		WHERE x.action <> 'blocked' AND x.with_email = 0
 		AND (x.action = 'create' OR NOT EXISTS (SELECT 1 FROM domain_invitation i WHERE i.domain_id = x.domain_id))`); err != nil {
 		return 0, err
@@ -377,8 +413,9 @@ func (s *Service) transferBatch(ctx context.Context, tx *store.Tx, jobID int64, 
 // transferInformation creates or fills each domain's senior-official
 // Contact and DomainInformation. Existing values are never overwritten, and
 // never with a blank (decision 6).
-func (s *Service) transferInformation(ctx context.Context, tx *store.Tx, jobID int64, allNew bool, res *TransferResult) error {
+func (s *Service) transferInformation(ctx context.Context, tx *store.Tx, run *engine.Run, allNew bool, res *TransferResult) error {
 	d := tx.Dialect()
+	jobID := run.Job.ID
 	if _, err := execJob(ctx, tx, jobID, `INSERT INTO registrar_user (username, email, created_at)
 		SELECT ?, '', @now WHERE NOT EXISTS (SELECT 1 FROM registrar_user WHERE username = ?)`, systemUsername, systemUsername); err != nil {
 		return err
@@ -456,12 +493,11 @@ func (s *Service) transferInformation(ctx context.Context, tx *store.Tx, jobID i
 		OR (` + empty("federal_type") + ` AND i.federal_type IS NOT NULL)
 		OR (` + empty("federal_agency") + ` AND i.federal_agency IS NOT NULL)
 		OR (di.senior_official_id IS NULL AND i.senior_official_id IS NOT NULL))`
-	if _, err := execJob(ctx, tx, jobID, `INSERT INTO ferry_journal (job_id, entity, entity_key, action, before, after, at)
-		SELECT @job, 'domain_information', dm.name, 'update',
+	if _, err := addJournal(ctx, tx, run, `SELECT 'domain_information', dm.name, 'update',
 		`+d.JSONObject("organizationName", "di.organization_name", "genericOrgType", "di.generic_org_type", "federalType", "di.federal_type", "federalAgency", "di.federal_agency", "seniorOfficialId", "di.senior_official_id")+`,
 		`+d.JSONObject("organizationName", "COALESCE(NULLIF(di.organization_name, ''), i.organization_name)", "genericOrgType", "COALESCE(NULLIF(di.generic_org_type, ''), i.generic_org_type)",
 		"federalType", "COALESCE(NULLIF(di.federal_type, ''), i.federal_type)", "federalAgency", "COALESCE(NULLIF(di.federal_agency, ''), i.federal_agency)",
-		"seniorOfficialId", "COALESCE(di.senior_official_id, i.senior_official_id)")+`, @now
+		"seniorOfficialId", "COALESCE(di.senior_official_id, i.senior_official_id)")+`
 		FROM domain_information di JOIN ferry_info i ON i.domain_id = di.domain_id JOIN domain dm ON dm.id = di.domain_id
 		WHERE di.job_id IS DISTINCT FROM @job AND `+gaps); err != nil {
 		return err
@@ -481,14 +517,4 @@ func (s *Service) transferInformation(ctx context.Context, tx *store.Tx, jobID i
 	res.DomainInformation.Updated += infoUpdated
 	res.DomainInformation.Unchanged += infos - infoCreated - infoUpdated
 	return nil
-}
-
-// interrupted reports a failure caused by the caller cancelling as the
-// cancellation itself: the driver's error for a statement cut short (a
-// closed connection, say) would otherwise read like a database outage.
-func interrupted(ctx context.Context, err error) error {
-	if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
-		return fmt.Errorf("%w (%v)", ctx.Err(), err)
-	}
-	return err
 }

@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/ferrymigrate/ferry/internal/store"
-	"github.com/ferrymigrate/ferry/internal/store/storetest"
 )
 
 // outcome is what a transfer reports, without its job identity.
@@ -59,8 +58,8 @@ func TestTransferDryRun(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			storetest.Engines(t, func(t *testing.T, db *store.DB) {
-				s := New(db)
+			engines(t, func(t *testing.T, db *store.DB) {
+				s := newService(t, db)
 				mustLoad(t, s, loadOpts(files))
 				if c.setup != nil {
 					c.setup(t, db)
@@ -93,9 +92,9 @@ func TestTransferDryRun(t *testing.T) {
 func TestTransferSkipsDNSNeeded(t *testing.T) {
 	t.Parallel()
 	files := ownFiles(t)
-	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+	engines(t, func(t *testing.T, db *store.DB) {
 		ctx := t.Context()
-		s := New(db)
+		s := newService(t, db)
 		mustLoad(t, s, loadOpts(files))
 		if _, err := db.Exec(ctx, `INSERT INTO domain (name, state) VALUES ('harborview.gov', 'dns needed')`); err != nil {
 			t.Fatal(err)
@@ -132,8 +131,8 @@ func TestTransferSkipsDNSNeeded(t *testing.T) {
 func TestTransferLimitPastSkipped(t *testing.T) {
 	t.Parallel()
 	files := ownFiles(t)
-	storetest.Engines(t, func(t *testing.T, db *store.DB) {
-		s := New(db)
+	engines(t, func(t *testing.T, db *store.DB) {
+		s := newService(t, db)
 		mustLoad(t, s, loadOpts(files))
 		if _, err := db.Exec(t.Context(), `INSERT INTO domain (name, state) VALUES ('harborview.gov', 'dns needed')`); err != nil {
 			t.Fatal(err)
@@ -154,8 +153,8 @@ func TestTransferLimitPastSkipped(t *testing.T) {
 // newest load's status is the one transferred.
 func TestTransferNewestStatusWins(t *testing.T) {
 	t.Parallel()
-	storetest.Engines(t, func(t *testing.T, db *store.DB) {
-		s := New(db)
+	engines(t, func(t *testing.T, db *store.DB) {
+		s := newService(t, db)
 		first := writeFiles(t, map[string]string{
 			KeyDomainContacts: "newest.gov|A|admin\n",
 			KeyContacts:       contactLine("A", "a.person@example.test") + "\n",
@@ -179,8 +178,8 @@ func TestTransferNewestStatusWins(t *testing.T) {
 // when a later load brings it only a contact without an e-mail.
 func TestExistingInvitationsCount(t *testing.T) {
 	t.Parallel()
-	storetest.Engines(t, func(t *testing.T, db *store.DB) {
-		s := New(db)
+	engines(t, func(t *testing.T, db *store.DB) {
+		s := newService(t, db)
 		mustLoad(t, s, loadOpts(writeFiles(t, map[string]string{
 			KeyDomainContacts: "keep.gov|A|admin\nblank.gov|C|admin\n",
 			KeyContacts:       contactLine("A", "a.person@example.test") + contactLine("C", ""),
@@ -207,8 +206,8 @@ func TestExistingInvitationsCount(t *testing.T) {
 // what they created and found.
 func TestInvitationsOfMixedBatch(t *testing.T) {
 	t.Parallel()
-	storetest.Engines(t, func(t *testing.T, db *store.DB) {
-		s := New(db)
+	engines(t, func(t *testing.T, db *store.DB) {
+		s := newService(t, db)
 		mustLoad(t, s, loadOpts(writeFiles(t, map[string]string{
 			KeyDomainContacts: "keep.gov|A|admin\n",
 			KeyContacts:       contactLine("A", "a.person@example.test"),

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/ferrymigrate/ferry"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
 )
@@ -27,20 +29,39 @@ const DefaultURL = "ferry.db"
 
 // ErrUnavailable marks failures to open or reach the database, so callers can
 // give them their own exit code.
-var ErrUnavailable = errors.New("database unavailable")
+var ErrUnavailable = &ferry.Error{Code: ferry.EUNAVAILABLE, Message: "database unavailable"}
+
+// ErrNoDatabase means a command that only reads was pointed at a database
+// that does not exist, which is almost always a mistyped location.
+var ErrNoDatabase = &ferry.Error{Code: ferry.EUNAVAILABLE, Message: "no ferry database"}
 
 // DB is an open ferry database.
 type DB struct {
-	sql     *sql.DB
-	dialect Dialect
-	display string // URL without password, safe to log
-	tracer  Tracer
+	sql      *sql.DB
+	dialect  Dialect
+	display  string // URL without password, safe to log
+	path     string // the SQLite file; "" on PostgreSQL
+	readOnly bool
+	tracer   Tracer
 }
 
 // Open connects to the database named by rawURL and checks that it answers.
 // A plain path or sqlite://PATH selects SQLite; postgres:// or postgresql://
-// selects PostgreSQL. It does not migrate: call Migrate.
+// selects PostgreSQL. A SQLite file that does not exist is created. It
+// does not migrate: call Migrate.
 func Open(ctx context.Context, rawURL string) (*DB, error) {
+	return open(ctx, rawURL, false)
+}
+
+// OpenExisting is Open for commands that only read. It refuses a SQLite
+// file that does not exist instead of creating an empty one, and opens a
+// file it may not write to read-only, so that reading never needs write
+// access.
+func OpenExisting(ctx context.Context, rawURL string) (*DB, error) {
+	return open(ctx, rawURL, true)
+}
+
+func open(ctx context.Context, rawURL string, existing bool) (*DB, error) {
 	if rawURL == "" {
 		rawURL = DefaultURL
 	}
@@ -54,7 +75,7 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 	case strings.Contains(rawURL, "://") && !strings.HasPrefix(rawURL, "sqlite://") && !strings.HasPrefix(rawURL, "file://"):
 		return nil, fmt.Errorf("%w: unsupported database URL scheme in %q (use a file path, sqlite://PATH or postgres://...)", ErrUnavailable, redact(rawURL))
 	default:
-		db, err = openSQLite(rawURL)
+		db, err = openSQLite(rawURL, existing)
 	}
 	if err != nil {
 		return nil, err
@@ -75,7 +96,7 @@ func openPostgres(rawURL string) (*DB, error) {
 	return &DB{sql: sdb, dialect: Postgres, display: redact(rawURL)}, nil
 }
 
-func openSQLite(rawURL string) (*DB, error) {
+func openSQLite(rawURL string, existing bool) (*DB, error) {
 	path := strings.TrimPrefix(strings.TrimPrefix(rawURL, "sqlite://"), "file://")
 	if path == "" {
 		return nil, fmt.Errorf("%w: empty SQLite path", ErrUnavailable)
@@ -85,10 +106,29 @@ func openSQLite(rawURL string) (*DB, error) {
 			return nil, fmt.Errorf("%w: %s: directory %s does not exist", ErrUnavailable, path, dir)
 		}
 	}
+	readOnly := false
+	if existing {
+		st, err := os.Stat(path)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			return nil, &ferry.Error{Code: ferry.EUNAVAILABLE, Message: fmt.Sprintf("%s: %s does not exist", ErrNoDatabase.Message, path),
+				Hint: "check the database location; only commands that write create a database", Err: ErrNoDatabase}
+		case err != nil:
+			return nil, fmt.Errorf("%w: %s: %v", ErrUnavailable, path, err)
+		case !st.Mode().IsRegular():
+			return nil, fmt.Errorf("%w: %s is not a regular file", ErrUnavailable, path)
+		}
+		readOnly = !writable(path)
+	}
 	// WAL lets readers (ferry jobs list) run beside a long load; the busy
 	// timeout turns a concurrent writer into a wait instead of an error.
-	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
+	dsn := "file:" + path + "?_pragma=busy_timeout(" + busyTimeoutMillis + ")&_pragma=journal_mode(WAL)" +
 		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	if readOnly {
+		// Setting the journal mode is a write; a read-only file keeps the
+		// mode it has.
+		dsn = "file:" + path + "?mode=ro&_pragma=busy_timeout(" + busyTimeoutMillis + ")&_pragma=foreign_keys(1)"
+	}
 	sdb, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrUnavailable, path, err)
@@ -96,7 +136,24 @@ func openSQLite(rawURL string) (*DB, error) {
 	// SQLite has one writer; a single connection keeps ferry from ever
 	// deadlocking against itself and makes temp tables visible to every query.
 	sdb.SetMaxOpenConns(1)
-	return &DB{sql: sdb, dialect: SQLite, display: path}, nil
+	return &DB{sql: sdb, dialect: SQLite, display: path, path: path, readOnly: readOnly}, nil
+}
+
+// busyTimeoutMillis is how long a SQLite statement waits for another
+// process's write lock before it fails with "database is locked". Jobs
+// never get that far (they take the engine's lock first and are refused
+// at once); this is for the short writes beside a running job, such as a
+// sign-in, which wait for the job's current chunk to commit.
+const busyTimeoutMillis = "10000"
+
+// writable tells whether this process may write to path.
+func writable(path string) bool {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return false
+	}
+	f.Close()
+	return true
 }
 
 // redact removes a password from a URL so it can appear in messages.
@@ -113,6 +170,12 @@ func (db *DB) Close() error { return db.sql.Close() }
 
 // Dialect tells which database this is.
 func (db *DB) Dialect() Dialect { return db.dialect }
+
+// Path is the SQLite file, or "" on PostgreSQL.
+func (db *DB) Path() string { return db.path }
+
+// ReadOnly tells whether the database was opened for reading only.
+func (db *DB) ReadOnly() bool { return db.readOnly }
 
 // String is the database location without credentials.
 func (db *DB) String() string { return db.display }

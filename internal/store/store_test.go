@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/ferrymigrate/ferry/internal/store"
-	"github.com/ferrymigrate/ferry/internal/store/storetest"
 )
 
 func TestRebind(t *testing.T) {
@@ -39,7 +38,7 @@ func (s *sliceSource) Values() ([]any, error) { return s.rows[s.i-1], nil }
 func (s *sliceSource) Err() error             { return nil }
 
 func TestCopyFromAndTx(t *testing.T) {
-	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+	engines(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		// 1234 rows crosses several SQLite batches and leaves a partial one.
 		src := &sliceSource{}
@@ -47,7 +46,7 @@ func TestCopyFromAndTx(t *testing.T) {
 			src.rows = append(src.rows, []any{int64(1), int64(i + 1), fmt.Sprintf("d%d.gov", i), "C" + fmt.Sprint(i%7), "admin"})
 		}
 		err := db.InTx(ctx, func(tx *store.Tx) error {
-			n, err := tx.CopyFrom(ctx, "load_domain_contact", []string{"job_id", "line", "domain_name", "contact_id", "role"}, src)
+			n, err := tx.CopyFrom(ctx, "copied_row", []string{"job_id", "line", "name", "code", "kind"}, src)
 			if err != nil {
 				return err
 			}
@@ -60,7 +59,7 @@ func TestCopyFromAndTx(t *testing.T) {
 			t.Fatal(err)
 		}
 		var count, distinct int
-		if err := db.QueryRow(ctx, "SELECT count(*), count(DISTINCT contact_id) FROM load_domain_contact WHERE job_id = ?", 1).Scan(&count, &distinct); err != nil {
+		if err := db.QueryRow(ctx, "SELECT count(*), count(DISTINCT code) FROM copied_row WHERE job_id = ?", 1).Scan(&count, &distinct); err != nil {
 			t.Fatal(err)
 		}
 		if count != 1234 || distinct != 7 {
@@ -70,7 +69,7 @@ func TestCopyFromAndTx(t *testing.T) {
 		// A failing transaction leaves nothing behind, COPY included.
 		boom := errors.New("boom")
 		err = db.InTx(ctx, func(tx *store.Tx) error {
-			if _, err := tx.CopyFrom(ctx, "load_domain_contact", []string{"job_id", "line", "domain_name", "contact_id", "role"}, &sliceSource{rows: [][]any{{int64(2), int64(1), "x.gov", "C", "tech"}}}); err != nil {
+			if _, err := tx.CopyFrom(ctx, "copied_row", []string{"job_id", "line", "name", "code", "kind"}, &sliceSource{rows: [][]any{{int64(2), int64(1), "x.gov", "C", "tech"}}}); err != nil {
 				return err
 			}
 			return boom
@@ -78,14 +77,14 @@ func TestCopyFromAndTx(t *testing.T) {
 		if !errors.Is(err, boom) {
 			t.Fatalf("InTx returned %v, want boom", err)
 		}
-		if err := db.QueryRow(ctx, "SELECT count(*) FROM load_domain_contact WHERE job_id = ?", 2).Scan(&count); err != nil {
+		if err := db.QueryRow(ctx, "SELECT count(*) FROM copied_row WHERE job_id = ?", 2).Scan(&count); err != nil {
 			t.Fatal(err)
 		}
 		if count != 0 {
 			t.Fatalf("rolled-back rows visible: %d", count)
 		}
 		// The pool stays usable after a rollback.
-		if _, err := db.Exec(ctx, "DELETE FROM load_domain_contact"); err != nil {
+		if _, err := db.Exec(ctx, "DELETE FROM copied_row"); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -95,17 +94,17 @@ func TestCopyFromAndTx(t *testing.T) {
 // and COMMIT then quietly rolls back. Commit must say so, or a caller that
 // ignored the statement's error would believe its work was saved.
 func TestCommitAfterFailedStatement(t *testing.T) {
-	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+	engines(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		err := db.InTx(ctx, func(tx *store.Tx) error {
-			if _, err := tx.Exec(ctx, "INSERT INTO federal_agency (name, active, federal) VALUES ('A', true, true)"); err != nil {
+			if _, err := tx.Exec(ctx, "INSERT INTO named_item (name, active, federal) VALUES ('A', true, true)"); err != nil {
 				return err
 			}
 			_, _ = tx.Exec(ctx, "UPDATE no_such_table SET a = 1")
 			return nil
 		})
 		var n int
-		if qerr := db.QueryRow(ctx, "SELECT count(*) FROM federal_agency").Scan(&n); qerr != nil {
+		if qerr := db.QueryRow(ctx, "SELECT count(*) FROM named_item").Scan(&n); qerr != nil {
 			t.Fatal(qerr)
 		}
 		switch db.Dialect() {
@@ -125,7 +124,7 @@ func TestCommitAfterFailedStatement(t *testing.T) {
 // NewIDs must hand out ids that neither collide with the rows already
 // there nor with the ones the table generates itself afterwards.
 func TestNewIDs(t *testing.T) {
-	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+	engines(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		names := func(prefix string, n int) string {
 			var vals []string
@@ -137,18 +136,18 @@ func TestNewIDs(t *testing.T) {
 		// Two rows the table numbers itself, three the statement numbers, then
 		// one more of the table's own.
 		err := db.InTx(ctx, func(tx *store.Tx) error {
-			if _, err := tx.Exec(ctx, "INSERT INTO federal_agency (name, active, federal) SELECT name, true, true FROM ("+names("own", 2)+") x"); err != nil {
+			if _, err := tx.Exec(ctx, "INSERT INTO named_item (name, active, federal) SELECT name, true, true FROM ("+names("own", 2)+") x"); err != nil {
 				return err
 			}
-			expr, err := tx.NewIDs(ctx, "federal_agency", "id")
+			expr, err := tx.NewIDs(ctx, "named_item", "id")
 			if err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx, "INSERT INTO federal_agency (id, name, active, federal) "+tx.Dialect().OverridingSystemValue()+
+			if _, err := tx.Exec(ctx, "INSERT INTO named_item (id, name, active, federal) "+tx.Dialect().OverridingSystemValue()+
 				" SELECT "+expr+", name, true, true FROM ("+names("chosen", 3)+") x"); err != nil {
 				return err
 			}
-			_, err = tx.Exec(ctx, "INSERT INTO federal_agency (name, active, federal) VALUES ('after', true, true)")
+			_, err = tx.Exec(ctx, "INSERT INTO named_item (name, active, federal) VALUES ('after', true, true)")
 			return err
 		})
 		if err != nil {
@@ -157,9 +156,9 @@ func TestNewIDs(t *testing.T) {
 		var rows, ids int
 		var minChosen, maxOwn, after int64
 		if err := db.QueryRow(ctx, `SELECT count(*), count(DISTINCT id),
-			(SELECT min(id) FROM federal_agency WHERE name LIKE 'chosen%'),
-			(SELECT max(id) FROM federal_agency WHERE name LIKE 'own%'),
-			(SELECT id FROM federal_agency WHERE name = 'after') FROM federal_agency`).Scan(&rows, &ids, &minChosen, &maxOwn, &after); err != nil {
+			(SELECT min(id) FROM named_item WHERE name LIKE 'chosen%'),
+			(SELECT max(id) FROM named_item WHERE name LIKE 'own%'),
+			(SELECT id FROM named_item WHERE name = 'after') FROM named_item`).Scan(&rows, &ids, &minChosen, &maxOwn, &after); err != nil {
 			t.Fatal(err)
 		}
 		if rows != 6 || ids != 6 {
@@ -175,8 +174,8 @@ func TestNewIDs(t *testing.T) {
 }
 
 func TestMigrateTwice(t *testing.T) {
-	storetest.Engines(t, func(t *testing.T, db *store.DB) {
-		if err := db.Migrate(context.Background()); err != nil {
+	engines(t, func(t *testing.T, db *store.DB) {
+		if err := db.Migrate(context.Background(), testSet); err != nil {
 			t.Fatalf("second migrate: %v", err)
 		}
 	})
@@ -199,7 +198,7 @@ func TestOpenErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			db, err := store.Open(ctx, tt.url)
 			if err == nil {
-				err = db.Migrate(ctx)
+				err = db.Migrate(ctx, testSet)
 				db.Close()
 			}
 			if !errors.Is(err, store.ErrUnavailable) {

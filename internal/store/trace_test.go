@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/ferrymigrate/ferry/internal/store"
-	"github.com/ferrymigrate/ferry/internal/store/storetest"
 )
 
 func TestStatementName(t *testing.T) {
@@ -33,7 +32,7 @@ type traced struct {
 }
 
 func TestTracerSeesEveryStatement(t *testing.T) {
-	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+	engines(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		var got []traced
 		db.SetTracer(func(stmt string, rows int64, elapsed time.Duration, err error) {
@@ -43,11 +42,11 @@ func TestTracerSeesEveryStatement(t *testing.T) {
 			got = append(got, traced{stmt, rows, err != nil})
 		})
 		err := db.InTx(ctx, func(tx *store.Tx) error {
-			if _, err := tx.CopyFrom(ctx, "load_domain_contact", []string{"job_id", "line", "domain_name", "contact_id", "role"},
+			if _, err := tx.CopyFrom(ctx, "copied_row", []string{"job_id", "line", "name", "code", "kind"},
 				&sliceSource{rows: [][]any{{int64(9), int64(1), "a.gov", "C1", "admin"}, {int64(9), int64(2), "b.gov", "C2", ""}}}); err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx, "UPDATE load_domain_contact SET role = 'x' WHERE job_id = ?", 9); err != nil {
+			if _, err := tx.Exec(ctx, "UPDATE copied_row SET kind = 'x' WHERE job_id = ?", 9); err != nil {
 				return err
 			}
 			return nil
@@ -58,18 +57,18 @@ func TestTracerSeesEveryStatement(t *testing.T) {
 		if _, err := db.Exec(ctx, "UPDATE no_such_table SET a = 1"); err == nil {
 			t.Error("update of a missing table succeeded")
 		}
-		if _, err := db.Exec(ctx, "DELETE FROM load_domain_contact WHERE job_id = ?", 9); err != nil {
+		if _, err := db.Exec(ctx, "DELETE FROM copied_row WHERE job_id = ?", 9); err != nil {
 			t.Fatal(err)
 		}
 		db.SetTracer(nil)
-		if _, err := db.Exec(ctx, "DELETE FROM load_domain_contact"); err != nil {
+		if _, err := db.Exec(ctx, "DELETE FROM copied_row"); err != nil {
 			t.Fatal(err)
 		}
 		want := []traced{
-			{"COPY load_domain_contact", 2, false},
-			{"UPDATE load_domain_contact SET role", 2, false},
+			{"COPY copied_row", 2, false},
+			{"UPDATE copied_row SET kind", 2, false},
 			{"UPDATE no_such_table SET a", 0, true},
-			{"DELETE FROM load_domain_contact WHERE", 2, false},
+			{"DELETE FROM copied_row WHERE", 2, false},
 		}
 		if len(got) != len(want) {
 			t.Fatalf("traced %d statements, want %d: %+v", len(got), len(want), got)

@@ -20,11 +20,12 @@ import (
 // EnvPostgres names the variable holding an administrative PostgreSQL URL.
 const EnvPostgres = "FERRY_TEST_POSTGRES_URL"
 
-// Engines runs fn once per database engine as a subtest named after it.
-func Engines(t *testing.T, fn func(t *testing.T, db *store.DB)) {
+// Engines runs fn once per database engine as a subtest named after it,
+// on a fresh database with the given migration sets applied.
+func Engines(t *testing.T, fn func(t *testing.T, db *store.DB), sets ...store.Migrations) {
 	t.Helper()
-	t.Run("sqlite", func(t *testing.T) { fn(t, SQLite(t)) })
-	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t)) })
+	t.Run("sqlite", func(t *testing.T) { fn(t, SQLite(t, sets...)) })
+	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t, sets...)) })
 }
 
 // URLs returns one fresh, migrated database URL per engine (the PostgreSQL
@@ -38,17 +39,17 @@ func URLs(t *testing.T) map[string]string {
 	return urls
 }
 
-// SQLite opens a migrated database in a file under t.TempDir.
-func SQLite(t *testing.T) *store.DB {
+// SQLite opens a database in a file under t.TempDir, migrated with sets.
+func SQLite(t *testing.T, sets ...store.Migrations) *store.DB {
 	t.Helper()
-	return open(t, filepath.Join(t.TempDir(), "ferry.db"))
+	return open(t, filepath.Join(t.TempDir(), "ferry.db"), sets)
 }
 
-// Postgres opens a migrated, freshly created PostgreSQL database, or skips
-// the test with a message saying how to enable it.
-func Postgres(t *testing.T) *store.DB {
+// Postgres opens a freshly created PostgreSQL database migrated with
+// sets, or skips the test with a message saying how to enable it.
+func Postgres(t *testing.T, sets ...store.Migrations) *store.DB {
 	t.Helper()
-	return open(t, NewPostgresDatabase(t))
+	return open(t, NewPostgresDatabase(t), sets)
 }
 
 // NewPostgresDatabase creates an empty database and returns its URL; it is
@@ -90,7 +91,7 @@ func NewPostgresDatabase(t *testing.T) string {
 	return u.String()
 }
 
-func open(t *testing.T, dbURL string) *store.DB {
+func open(t *testing.T, dbURL string, sets []store.Migrations) *store.DB {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, dbURL)
@@ -98,7 +99,7 @@ func open(t *testing.T, dbURL string) *store.DB {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
+	if err := db.Migrate(ctx, sets...); err != nil {
 		t.Fatal(err)
 	}
 	return db

@@ -1,4 +1,4 @@
-package job
+package engine
 
 import "time"
 
@@ -8,3 +8,6 @@ func SetHeartbeatEvery(d time.Duration) func() {
 	heartbeatEvery = d
 	return func() { heartbeatEvery = old }
 }
+
+// OwnerToken is the token an engine's jobs carry.
+func (e *Engine) OwnerToken() string { return e.locks.token }
