@@ -86,7 +86,8 @@ func Build(ctx context.Context, o BuildOptions) (Binary, error) {
 		if err := exportRef(ctx, o.Root, rev, o.Scratch); err != nil {
 			return b, err
 		}
-		if err := goBuild(ctx, o.Scratch, o.Package, o.Out); err != nil {
+		// The export has no .git, but may sit inside another repository.
+		if err := goBuild(ctx, o.Scratch, o.Package, o.Out, "-buildvcs=false"); err != nil {
 			return b, err
 		}
 		b.From = rev + " (clean export of " + o.Ref + ")"
@@ -128,8 +129,9 @@ func gitOutput(ctx context.Context, root string, args ...string) (string, error)
 	return strings.TrimSpace(string(out)), nil
 }
 
-func goBuild(ctx context.Context, dir, pkg, out string) error {
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
+func goBuild(ctx context.Context, dir, pkg, out string, flags ...string) error {
+	args := append(append([]string{"build"}, flags...), "-o", out, pkg)
+	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = dir
 	cmd.Stdout = os.Stderr
 	cmd.Stderr = os.Stderr
