@@ -1,9 +1,9 @@
 -- The timed writes of the write floor: exactly the rows ferry wrote to its
 -- five output tables, put back in the order ferry writes them, computing
--- nothing. bench/registrar.sh wraps this in one transaction, with or
--- without the tables' foreign keys or redirected to bare twins of the
--- tables, and strips OVERRIDING SYSTEM VALUE for SQLite. The copies and
--- the twins come from postgres-setup.sql / sqlite-setup.sql.
+-- nothing. The harness (bench/registrar/floor.go) wraps this in one
+-- transaction, with or without the tables' foreign keys or redirected to
+-- bare twins of the tables, and strips OVERRIDING SYSTEM VALUE for SQLite.
+-- The copies and the twins come from postgres-setup.sql / sqlite-setup.sql.
 --
 -- The load: staging rows, not yet processed.
 INSERT INTO transition_domain OVERRIDING SYSTEM VALUE
