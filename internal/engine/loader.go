@@ -98,6 +98,11 @@ type Load struct {
 	// Apply builds the real rows from the scratch tables and returns the
 	// step's result, which is stored with the final checkpoint.
 	Apply func(ctx context.Context, tx *store.Tx, files []FileStats) (any, error)
+	// Analyze lists tables whose planner statistics are refreshed, in a
+	// transaction of their own, once the files are read and before the
+	// apply: statistics taken inside the apply's transaction would be
+	// invisible to any other connection the apply uses until it commits.
+	Analyze []string
 	// DryRun rolls the apply back. Inspect, if set, runs inside the
 	// apply's transaction first, to report what it did.
 	DryRun  bool
@@ -246,6 +251,14 @@ func (r *Run) Load(ctx context.Context, l Load) (out LoadOutcome, err error) {
 		return out, err
 	}
 	tracker := r.Phase("apply", "", 0)
+	if len(l.Analyze) > 0 {
+		tracker.Detail("statistics")
+		if err := r.e.db.InTx(ctx, func(tx *store.Tx) error { return tx.Analyze(ctx, l.Analyze...) }); err != nil {
+			tracker.End(err)
+			return out, interrupted(ctx, err)
+		}
+		tracker.Detail("")
+	}
 	var stats []FileStats
 	for _, fs := range files {
 		stats = append(stats, *fs)

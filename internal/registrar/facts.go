@@ -27,6 +27,11 @@ type domainFacts struct {
 	cancel         context.CancelFunc
 }
 
+// sideStarted, when set (by a test), is called on the side connection
+// before it builds anything: what that connection sees then is what its
+// queries are planned with.
+var sideStarted func(ctx context.Context, stx *store.Tx, jobID int64) error
+
 // Unlogged tables for the facts built on the side on PostgreSQL. Only one
 // load runs at a time (job groups), so fixed names are safe.
 const (
@@ -55,6 +60,11 @@ func (s *Service) domainFacts(ctx context.Context, tx *store.Tx, id int64, enric
 		sideErr = s.DB.InTx(side, func(stx *store.Tx) error {
 			if err := stx.ForBulk(side); err != nil {
 				return err
+			}
+			if sideStarted != nil {
+				if err := sideStarted(side, stx, id); err != nil {
+					return err
+				}
 			}
 			create := func(name, query string, _ ...string) error {
 				if _, err := stx.Exec(side, `DROP TABLE IF EXISTS `+name); err != nil {

@@ -91,7 +91,10 @@ func (s *Service) runLoad(ctx context.Context, lj loadJob, counts any, sum *JobS
 	if lj.started != nil {
 		lj.started(run)
 	}
-	l := engine.Load{Files: files, Scratch: scratchNames, Stdin: lj.stdin, ChunkRows: chunkRows, MaxRejects: lj.maxRejects,
+	// The staging build's second connection (facts.go) plans with the
+	// committed statistics only.
+	analyze := append([]string{"transition_domain"}, scratchNames...)
+	l := engine.Load{Files: files, Scratch: scratchNames, Analyze: analyze, Stdin: lj.stdin, ChunkRows: chunkRows, MaxRejects: lj.maxRejects,
 		OnReject: lj.onReject, Before: lj.before, DryRun: lj.dryRun,
 		Apply: func(ctx context.Context, tx *store.Tx, fs []FileStats) (any, error) {
 			return lj.apply(ctx, tx, run, fs)

@@ -129,9 +129,6 @@ func dropTemps(ctx context.Context, tx *store.Tx, names ...string) error {
 func (s *Service) applyStaging(ctx context.Context, tx *store.Tx, run *engine.Run, files Files, res *LoadResult) error {
 	d := tx.Dialect()
 	id := run.Job.ID
-	if err := tx.Analyze(ctx, append([]string{"transition_domain"}, scratchNames...)...); err != nil {
-		return err
-	}
 	if d == store.SQLite {
 		for _, ix := range []string{
 			`CREATE INDEX IF NOT EXISTS load_contact_i ON load_contact (job_id, contact_id)`,
