@@ -19,6 +19,11 @@ type MigrateResult struct {
 	Changed bool `json:"changed"`
 }
 
+// migrateBatch is the transfer's batch size inside Migrate; 0 is the
+// default. It is a variable only so that tests can interrupt a migrate
+// between batches of a small input.
+var migrateBatch = 0
+
 // Migrate is the reference's master migration without its prompts and
 // without sending e-mail: load, transfer, analyse. It is a job holding the
 // registrar's lock for the whole run, and each step is a job inside it.
@@ -55,7 +60,7 @@ func (s *Service) Migrate(ctx context.Context, load LoadOptions) (MigrateResult,
 			}()
 			res.Load, err = s.loadTransitionDomains(ctx, run, load, func(ctx context.Context, tx *store.Tx, _ *engine.Run) error {
 				var err error
-				if res.Transfer, err = s.transferIn(ctx, tx, tr, TransferOptions{DryRun: true}); err != nil {
+				if res.Transfer, err = s.transferIn(ctx, tx, tr, TransferOptions{DryRun: true, BatchSize: migrateBatch}); err != nil {
 					return err
 				}
 				return analyze(tx)
@@ -67,7 +72,7 @@ func (s *Service) Migrate(ctx context.Context, load LoadOptions) (MigrateResult,
 			if res.Load, err = s.loadTransitionDomains(ctx, run, load, nil); err != nil {
 				return res, err
 			}
-			if res.Transfer, err = s.transfer(ctx, run, TransferOptions{}); err != nil {
+			if res.Transfer, err = s.transfer(ctx, run, TransferOptions{BatchSize: migrateBatch}); err != nil {
 				return res, err
 			}
 			if err := analyze(s.DB); err != nil {

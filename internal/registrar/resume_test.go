@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ferrymigrate/ferry/internal/engine"
 	"github.com/ferrymigrate/ferry/internal/store"
@@ -300,4 +301,69 @@ func TestResumeWithLostScratch(t *testing.T) {
 		eq(t, "stored rejects", queryStrings(t, db, `SELECT file, CAST(line AS text), reason FROM ferry_reject WHERE job_id = ? ORDER BY file, line`, got.JobID),
 			queryStrings(t, refDB, `SELECT file, CAST(line AS text), reason FROM ferry_reject WHERE job_id = ? ORDER BY file, line`, want.JobID))
 	})
+}
+
+// A migrate stopped in its transfer, by Ctrl-C or by its process dying,
+// finishes when rerun and ends where an uninterrupted migrate ends. (On
+// PostgreSQL the rerun used to hang in its new load and leave no domains.)
+func TestMigrateInterruptedInTransferFinishes(t *testing.T) {
+	saved := migrateBatch
+	migrateBatch = 6
+	t.Cleanup(func() { migrateBatch = saved })
+	files := generatedFiles(t)
+	for _, how := range []string{"cancelled", "process died"} {
+		t.Run(how, func(t *testing.T) {
+			engines(t, func(t *testing.T, db *store.DB) {
+				refDB := newDB(t, db)
+				want, err := newService(t, refDB).Migrate(t.Context(), loadOpts(files))
+				if err != nil {
+					t.Fatal(err)
+				}
+				s := newService(t, db)
+				ctx, cancel := context.WithCancel(t.Context())
+				defer cancel()
+				setProgress(s, cancelAfter("transfer domains", 2, cancel))
+				first, err := s.Migrate(ctx, loadOpts(files))
+				if !errors.Is(err, context.Canceled) {
+					t.Fatalf("interrupted migrate: got %v, want context.Canceled", err)
+				}
+				if n := countRows(t, db, "domain"); n == 0 || n >= int64(want.Transfer.Domains.Created) {
+					t.Fatalf("%d domains after the interruption; the test proves nothing", n)
+				}
+				if how == "process died" {
+					// A killed process records nothing: its jobs stay "running",
+					// and only its locks go, with it.
+					if _, err := db.Exec(t.Context(), `UPDATE ferry_job SET status = 'running', finished_at = NULL WHERE status = 'interrupted'`); err != nil {
+						t.Fatal(err)
+					}
+					s.Engine.Close()
+					s = newService(t, db)
+				}
+				setProgress(s, nil)
+				done := make(chan struct{})
+				var got MigrateResult
+				go func() {
+					defer close(done)
+					got, err = s.Migrate(t.Context(), loadOpts(files))
+				}()
+				select {
+				case <-done:
+				case <-time.After(2 * time.Minute):
+					t.Fatal("the rerun of an interrupted migrate did not finish in 2 minutes")
+				}
+				if err != nil {
+					t.Fatalf("rerun: %v", err)
+				}
+				if got.JobID == first.JobID {
+					t.Errorf("the rerun reused the migrate job %d", got.JobID)
+				}
+				eq(t, "transfer resumed", got.Transfer.Resumed, true)
+				eq(t, "domains", got.Transfer.Domains, want.Transfer.Domains)
+				eq(t, "domain states", domainStates(t, db), domainStates(t, refDB))
+				eq(t, "invitations", invitationList(t, db), invitationList(t, refDB))
+				eq(t, "domain information", domainInformation(t, db), domainInformation(t, refDB))
+				eq(t, "analysis", got.Analysis, want.Analysis)
+			})
+		})
+	}
 }
