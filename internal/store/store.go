@@ -43,6 +43,8 @@ type DB struct {
 	path     string // the SQLite file; "" on PostgreSQL
 	readOnly bool
 	tracer   Tracer
+	// waitNotice is told when a write waits for another process (busy.go).
+	waitNotice func()
 }
 
 // Open connects to the database named by rawURL and checks that it answers.
@@ -139,12 +141,11 @@ func openSQLite(rawURL string, existing bool) (*DB, error) {
 	return &DB{sql: sdb, dialect: SQLite, display: path, path: path, readOnly: readOnly}, nil
 }
 
-// busyTimeoutMillis is how long a SQLite statement waits for another
-// process's write lock before it fails with "database is locked". Jobs
-// never get that far (they take the engine's lock first and are refused
-// at once); this is for the short writes beside a running job, such as a
-// sign-in, which wait for the job's current chunk to commit.
-const busyTimeoutMillis = "10000"
+// busyTimeoutMillis is how long SQLite itself waits for another process's
+// write lock before a statement fails with SQLITE_BUSY; the store then
+// waits on (busy.go). Jobs never get that far: they take the engine's lock
+// first and are refused at once.
+const busyTimeoutMillis = "1000"
 
 // writable tells whether this process may write to path.
 func writable(path string) bool {
@@ -187,7 +188,12 @@ func (db *DB) SQL() *sql.DB { return db.sql }
 // placeholders and rebound for PostgreSQL.
 func (db *DB) Exec(ctx context.Context, query string, args ...any) (n int64, err error) {
 	defer func(start time.Time) { trace(db.tracer, query, n, start, err) }(time.Now())
-	res, err := db.sql.ExecContext(ctx, db.dialect.Rebind(query), args...)
+	var res sql.Result
+	err = db.retryBusy(ctx, func() error {
+		var err error
+		res, err = db.sql.ExecContext(ctx, db.dialect.Rebind(query), args...)
+		return err
+	})
 	if err != nil {
 		return 0, wrapErr(err)
 	}

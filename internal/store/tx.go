@@ -58,7 +58,7 @@ func (db *DB) Begin(ctx context.Context) (*Tx, error) {
 		// tries to write can fail with SQLITE_BUSY instead of waiting.
 		begin = "BEGIN IMMEDIATE"
 	}
-	if _, err := conn.ExecContext(ctx, begin); err != nil {
+	if err := db.retryBusy(ctx, func() error { _, err := conn.ExecContext(ctx, begin); return err }); err != nil {
 		conn.Close()
 		return nil, wrapErr(err)
 	}
