@@ -43,7 +43,7 @@ func Analyze(ctx context.Context, q store.Querier) (Analysis, error) {
 		(SELECT count(*) FROM transition_domain t WHERE NOT EXISTS (SELECT 1 FROM domain_information di
 			JOIN domain d ON d.id = di.domain_id WHERE d.name = t.domain_name)),
 		(SELECT count(*) FROM transition_domain t WHERE NOT EXISTS (SELECT 1 FROM domain_invitation i
-			JOIN domain d ON d.id = i.domain_id WHERE d.name = t.domain_name AND i.email = lower(t.username)))`).Scan(
+			JOIN domain d ON d.id = i.domain_id WHERE d.name = t.domain_name AND i.email = `+q.Dialect().Lower("t.username")+`))`).Scan(
 		&a.TransitionDomains, &a.Domains, &a.DomainInformation, &a.DomainInvitations,
 		&a.MissingDomains, &a.DuplicateDomains, &a.MissingDomainInformation, &a.MissingInvitations)
 	return a, err

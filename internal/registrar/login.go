@@ -59,14 +59,15 @@ func (s *Service) login(ctx context.Context, subject, email string) (LoginResult
 				return err
 			}
 		}
-		pending := `FROM domain_invitation WHERE email = lower(?) AND status = 'invited'`
+		lower := tx.Dialect().Lower("?")
+		pending := `FROM domain_invitation WHERE email = `+lower+` AND status = 'invited'`
 		if _, err := tx.Exec(ctx, `INSERT INTO user_domain_role (user_id, domain_id, role, created_at)
 			SELECT DISTINCT CAST(? AS bigint), domain_id, 'manager', `+tx.Dialect().Now()+` `+pending+`
 			ON CONFLICT (user_id, domain_id) DO NOTHING`,
 			res.UserID, email); err != nil {
 			return err
 		}
-		n, err := tx.Exec(ctx, `UPDATE domain_invitation SET status = 'retrieved', updated_at = ? WHERE email = lower(?) AND status = 'invited'`, now, email)
+		n, err := tx.Exec(ctx, `UPDATE domain_invitation SET status = 'retrieved', updated_at = ? WHERE email = `+lower+` AND status = 'invited'`, now, email)
 		if err != nil {
 			return err
 		}

@@ -105,7 +105,7 @@ func (s *Service) applyInvitations(ctx context.Context, tx *store.Tx, run *engin
 		return r, err
 	}
 	// Every (e-mail, existing domain) pair the files link.
-	if err := tempTable(ctx, tx, id, "ferry_invite", `SELECT DISTINCT lower(c.email) AS email, d.id AS domain_id
+	if err := tempTable(ctx, tx, id, "ferry_invite", `SELECT DISTINCT `+tx.Dialect().Lower("c.email")+` AS email, d.id AS domain_id
 		FROM load_domain_contact dc JOIN ferry_contact c ON c.contact_id = dc.contact_id
 		JOIN domain d ON d.name = dc.domain_name
 		WHERE dc.job_id = @job AND c.email <> ''`, nil, "email, domain_id"); err != nil {

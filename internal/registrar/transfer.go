@@ -346,8 +346,8 @@ func (s *Service) transferBatch(ctx context.Context, tx *store.Tx, run *engine.R
 		// domains are left alone): none has an invitation yet, so the pairs
 		// go straight into the table, with no intermediate copy and no
 		// lookup. The GROUP BY removes duplicates and sorts in one pass.
-		invited, err := execJob(ctx, tx, jobID, insertInvites+`SELECT lower(t.username), x.domain_id, 'invited', @job, @now, @now
-			`+pairsOf+` GROUP BY lower(t.username), x.domain_id ORDER BY lower(t.username), x.domain_id`, lo, hi)
+		invited, err := execJob(ctx, tx, jobID, insertInvites+`SELECT `+d.Lower("t.username")+`, x.domain_id, 'invited', @job, @now, @now
+			`+pairsOf+` GROUP BY `+d.Lower("t.username")+`, x.domain_id ORDER BY `+d.Lower("t.username")+`, x.domain_id`, lo, hi)
 		if err != nil {
 			return 0, fmt.Errorf("creating invitations: %w", err)
 		}
@@ -358,7 +358,7 @@ func (s *Service) transferBatch(ctx context.Context, tx *store.Tx, run *engine.R
 		// Only the domains that existed before the batch are looked up.
 		if err := tempTable(ctx, tx, jobID, "ferry_invite", `SELECT p.email, p.domain_id,
 			CASE WHEN p.existed THEN (SELECT i.id FROM domain_invitation i WHERE i.email = p.email AND i.domain_id = p.domain_id) END AS invitation_id
-			FROM (SELECT DISTINCT lower(t.username) AS email, x.domain_id, x.action <> 'create' AS existed `+pairsOf+`) p`, []any{lo, hi}); err != nil {
+			FROM (SELECT DISTINCT `+d.Lower("t.username")+` AS email, x.domain_id, x.action <> 'create' AS existed `+pairsOf+`) p`, []any{lo, hi}); err != nil {
 			return 0, err
 		}
 		var pairCount int64
@@ -427,7 +427,7 @@ func (s *Service) transferInformation(ctx context.Context, tx *store.Tx, run *en
 
 	// Contacts are matched by e-mail, as in the reference; a senior official
 	// without one gets a contact of its own domain.
-	soKey := `CASE WHEN COALESCE(email, '') <> '' THEN lower(email) ELSE 'domain:' || domain_name END`
+	soKey := `CASE WHEN COALESCE(email, '') <> '' THEN `+d.Lower("email")+` ELSE 'domain:' || domain_name END`
 	err := tempTable(ctx, tx, jobID, "ferry_so", `SELECT k.key, k.first_name, k.middle_name, k.last_name, k.email, k.phone, c.id AS contact_id FROM (
 		SELECT `+soKey+` AS key, COALESCE(first_name, '') AS first_name, COALESCE(middle_name, '') AS middle_name,
 		COALESCE(last_name, '') AS last_name, COALESCE(email, '') AS email, COALESCE(phone, '') AS phone,
@@ -467,7 +467,7 @@ func (s *Service) transferInformation(ctx context.Context, tx *store.Tx, run *en
 		CASE WHEN x.action <> 'create' THEN (SELECT di.id FROM domain_information di WHERE di.domain_id = x.domain_id) END AS info_id
 		FROM ferry_xfer x
 		LEFT JOIN federal_agency fa ON lower(fa.name) = lower(x.federal_agency) AND fa.active AND fa.federal
-		LEFT JOIN contact c ON c.migration_key = CASE WHEN COALESCE(x.email, '') <> '' THEN lower(x.email) ELSE 'domain:' || x.domain_name END
+		LEFT JOIN contact c ON c.migration_key = CASE WHEN COALESCE(x.email, '') <> '' THEN ` + d.Lower("x.email") + ` ELSE 'domain:' || x.domain_name END
 		WHERE x.action <> 'blocked'`
 	const insertInfo = `INSERT INTO domain_information (domain_id, requester_id, senior_official_id,
 		organization_name, generic_org_type, federal_type, federal_agency, job_id, created_at, updated_at)
