@@ -375,6 +375,9 @@ func (a *app) loginCmd() *cobra.Command {
 					verb = "new"
 				}
 				fmt.Fprintf(w, "%s user %d: %d invitations retrieved; manages %d domains\n", verb, res.UserID, res.Retrieved, len(res.Domains))
+				if res.EmailChanged {
+					fmt.Fprintln(w, "  the verified e-mail address changed since the last sign-in; the change is journalled")
+				}
 				for _, d := range res.Domains {
 					fmt.Fprintf(w, "  %s\n", d)
 				}
