@@ -2,6 +2,8 @@ package registrar
 
 import (
 	"encoding/json"
+
+	"github.com/ferrymigrate/ferry/internal/engine"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,10 +45,14 @@ type FileSource struct {
 }
 
 // Resolve reads the manifest, applies the overrides and turns every name
-// into a path. A name containing a path separator is used as given; a bare
-// name is looked up in the directory, as the reference does.
+// into a path. The files live in the directory: --directory, else the
+// manifest's directory key (relative to the manifest's own folder), else
+// the manifest's folder. A name from the manifest is relative to that
+// directory, whether bare or a relative path, so a manifest travels with
+// its files; a name given on the command line is looked up there when
+// bare, and taken as given, relative to the working directory, when it is
+// a path.
 func (src FileSource) Resolve() (Files, error) {
-	names := map[string]string{}
 	dir := src.Directory
 	if dir != "" {
 		if st, err := os.Stat(dir); err != nil {
@@ -63,6 +69,7 @@ func (src FileSource) Resolve() (Files, error) {
 	} else if manifestPath != "" && !strings.ContainsRune(manifestPath, filepath.Separator) && src.Directory != "" {
 		manifestPath = filepath.Join(src.Directory, manifestPath)
 	}
+	fromManifest := map[string]string{}
 	if manifestPath != "" {
 		m, err := readManifest(manifestPath)
 		if err != nil {
@@ -71,8 +78,6 @@ func (src FileSource) Resolve() (Files, error) {
 		for k, v := range m {
 			if k == "directory" {
 				if dir == "" && v != "" {
-					// A relative directory key is taken from the manifest's own
-					// folder, so a manifest travels with its files.
 					if !filepath.IsAbs(v) {
 						v = filepath.Join(filepath.Dir(manifestPath), v)
 					}
@@ -80,25 +85,31 @@ func (src FileSource) Resolve() (Files, error) {
 				}
 				continue
 			}
-			names[k] = v
+			fromManifest[k] = v
 		}
-	}
-	for k, v := range src.Override {
-		if v != "" {
-			names[k] = v
+		if dir == "" {
+			dir = filepath.Dir(manifestPath)
 		}
 	}
 	if dir == "" {
 		dir = "."
 	}
 	files := Files{}
-	for k, v := range names {
-		if v == "" {
-			continue
-		}
-		if strings.ContainsRune(v, filepath.Separator) || v == "-" {
+	for k, v := range fromManifest {
+		switch {
+		case v == "":
+		case v == "-" || filepath.IsAbs(v):
 			files[k] = v
-		} else {
+		default:
+			files[k] = filepath.Join(dir, v)
+		}
+	}
+	for k, v := range src.Override {
+		switch {
+		case v == "":
+		case strings.ContainsRune(v, filepath.Separator) || v == "-":
+			files[k] = v
+		default:
 			files[k] = filepath.Join(dir, v)
 		}
 	}
@@ -106,6 +117,9 @@ func (src FileSource) Resolve() (Files, error) {
 }
 
 func readManifest(path string) (map[string]string, error) {
+	if err := engine.CheckRegular("manifest", path); err != nil {
+		return nil, err
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, inputErr("manifest %s: %v", path, unwrapPathErr(err))
@@ -149,12 +163,8 @@ func (f Files) checkExist() error {
 		if p == "" || p == "-" {
 			continue
 		}
-		st, err := os.Stat(p)
-		if err != nil {
-			return inputErr("%s file %s: %v", describeKey(k), p, unwrapPathErr(err))
-		}
-		if st.IsDir() {
-			return inputErr("%s file %s is a directory", describeKey(k), p)
+		if err := engine.CheckRegular(describeKey(k), p); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -203,6 +203,8 @@ func TestDecision12FileSource(t *testing.T) {
 		write(d+"/s.txt", "")
 	}
 	write("b/other.txt", "other.gov|X1|admin\n")
+	// A manifest without a directory key, naming files in a folder of its own.
+	write("d/manifest.json", `{"domain_contacts_filename": "data/dc.txt", "contacts_filename": "c.txt", "domain_statuses_filename": "data/s.txt"}`)
 	at := func(rel string) string { return filepath.Join(root, rel) }
 
 	cases := []struct {
@@ -231,6 +233,9 @@ func TestDecision12FileSource(t *testing.T) {
 		{"the default manifest is found in --directory",
 			FileSource{Directory: at("c")},
 			Files{KeyDomainContacts: at("c/dc.txt"), KeyContacts: at("c/c.txt"), KeyStatuses: at("c/s.txt"), KeyAgency: at("c/ag.txt")}},
+		{"a manifest's names with a folder are relative to its directory, not the working one",
+			FileSource{Manifest: at("d/manifest.json")},
+			Files{KeyDomainContacts: at("d/data/dc.txt"), KeyContacts: at("d/c.txt"), KeyStatuses: at("d/data/s.txt")}},
 		{"no manifest: flags only",
 			FileSource{Directory: at("b"), Override: map[string]string{KeyDomainContacts: "dc.txt", KeyContacts: "c.txt", KeyStatuses: "s.txt"}},
 			Files{KeyDomainContacts: at("b/dc.txt"), KeyContacts: at("b/c.txt"), KeyStatuses: at("b/s.txt")}},
