@@ -36,17 +36,23 @@ type Error struct {
 	Err error
 }
 
+// Error is the message, which says all there is to say; the cause is kept
+// for errors.Is and errors.As (Errorf's message already holds its text).
 func (e *Error) Error() string {
-	switch {
-	case e.Message == "" && e.Err != nil:
+	if e.Message == "" && e.Err != nil {
 		return e.Err.Error()
-	case e.Err != nil:
-		return e.Message + ": " + e.Err.Error()
 	}
 	return e.Message
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// Is makes an Error with a code and nothing else a sentinel for the code:
+// errors.Is(err, &Error{Code: EINPUT}) holds for every input error.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Message == "" && t.Err == nil && t.Hint == "" && t.Code != "" && ErrorCode(e) == t.Code
+}
 
 // Errorf returns an Error with a formatted message. A %w verb wraps its
 // argument as the cause as well.

@@ -72,7 +72,7 @@ func holdJob(t *testing.T, dbURL string) (jobID int64, release func()) {
 func TestContentionIsBusyNamingTheJob(t *testing.T) {
 	for engineName, dbURL := range storetest.URLs(t) {
 		t.Run(engineName, func(t *testing.T) {
-			if _, stderr, code := run(t, "--db", dbURL, "registrar", "analyze"); code != 0 {
+			if _, stderr, code := run(t, "--db", dbURL, "db", "migrate"); code != 0 {
 				t.Fatalf("creating the database: %d %s", code, stderr)
 			}
 			id, _ := holdJob(t, dbURL)

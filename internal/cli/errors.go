@@ -25,16 +25,30 @@ const (
 	ExitInterrupted = 130
 )
 
-// UsageError is a command-line mistake.
-type UsageError struct{ Msg string }
+// UsageError is a command-line mistake. Command is the command it was
+// made on, for the hint.
+type UsageError struct {
+	Msg     string
+	Command string
+}
 
 func (e *UsageError) Error() string { return e.Msg }
+
+// usagef is a UsageError with a formatted message.
+func usagef(format string, args ...any) error { return &UsageError{Msg: fmt.Sprintf(format, args...)} }
 
 // ErrNeedsYes is returned when a destructive action lacks confirmation.
 var ErrNeedsYes = errors.New("refusing a destructive action without confirmation: pass --yes")
 
+// The command line's own codes, beside the application's.
+const (
+	codeUsage   = "usage"
+	codeConfirm = ferry.ECONFIRM
+)
+
 // exitCodes maps the application's error codes to exit statuses, once.
 var exitCodes = map[string]int{
+	codeUsage:           ExitUsage,
 	ferry.EINVALID:      ExitUsage,
 	ferry.EUNAVAILABLE:  ExitDatabase,
 	ferry.ESCHEMABEHIND: ExitDatabase,
@@ -47,40 +61,97 @@ var exitCodes = map[string]int{
 	ferry.EINTERRUPTED:  ExitInterrupted,
 }
 
-// ExitCode maps an error to the process exit status.
-func ExitCode(err error) int {
+// Code is err's code as --json prints it.
+func Code(err error) string {
 	var usage *UsageError
 	switch {
 	case err == nil:
-		return ExitOK
+		return ""
 	case errors.Is(err, context.Canceled):
-		return ExitInterrupted
+		return ferry.EINTERRUPTED
 	case errors.As(err, &usage):
-		return ExitUsage
+		return codeUsage
 	case errors.Is(err, ErrNeedsYes):
-		return ExitNeedsYes
+		return codeConfirm
 	}
-	if c, ok := exitCodes[ferry.ErrorCode(err)]; ok {
+	return ferry.ErrorCode(err)
+}
+
+// ExitCode maps an error to the process exit status.
+func ExitCode(err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	if c, ok := exitCodes[Code(err)]; ok {
 		return c
 	}
 	return ExitFailure
 }
 
-// Message renders err as one line, with a hint where ferry knows one.
+// Message renders err as one line, without its hint.
 func Message(err error) string {
+	if Code(err) == ferry.EINTERRUPTED {
+		return "interrupted"
+	}
 	msg := strings.ReplaceAll(err.Error(), "\n", " ")
 	var rejects *engine.TooManyRejectsError
 	if errors.As(err, &rejects) {
 		// The library does not know the flag; the command line does.
 		msg = fmt.Sprintf("%d rows rejected, more than --max-rejects %d; nothing was applied", rejects.Rejected, rejects.Max)
 	}
-	switch ExitCode(err) {
-	case ExitInterrupted:
-		return "interrupted; run the same command again to resume from the last checkpoint"
-	case ExitDatabase:
-		return msg + " (check --db or FERRY_DATABASE_URL)"
-	case ExitUsage:
-		return msg + " (see ferry --help)"
-	}
 	return msg
+}
+
+// Hint says what to do about err: the library's own hint where it has one,
+// else the command line's, which may name flags.
+func Hint(err error) string {
+	if h := ferry.ErrorHint(err); h != "" {
+		return h
+	}
+	switch Code(err) {
+	case ferry.EINTERRUPTED:
+		return "run the same command again to resume from the last checkpoint"
+	case ferry.EUNAVAILABLE:
+		return "check --db or FERRY_DATABASE_URL"
+	case ferry.ESCHEMABEHIND:
+		return "run ferry db migrate with write access to the database"
+	case codeUsage, ferry.EINVALID:
+		var usage *UsageError
+		if errors.As(err, &usage) && usage.Command != "" {
+			return "see " + usage.Command + " --help"
+		}
+		return "see ferry --help"
+	case ferry.EREJECTS:
+		return "fix the rows listed by --rejects FILE, or raise --max-rejects"
+	case codeConfirm:
+		return "pass --yes"
+	case ferry.ENOTFOUND:
+		return "ferry jobs list shows the jobs there are"
+	}
+	return ""
+}
+
+// Line is how an error is printed on stderr: one line, hint included.
+func Line(err error) string {
+	msg := Message(err)
+	if h := Hint(err); h != "" {
+		msg += " (" + h + ")"
+	}
+	return "ferry: " + msg
+}
+
+// jsonError is what --json prints on stdout for a failure.
+type jsonError struct {
+	Error jsonErrorBody `json:"error"`
+}
+
+type jsonErrorBody struct {
+	Code     string `json:"code"`
+	Message  string `json:"message"`
+	Hint     string `json:"hint,omitempty"`
+	ExitCode int    `json:"exitCode"`
+}
+
+func errorJSON(err error) jsonError {
+	return jsonError{Error: jsonErrorBody{Code: Code(err), Message: Message(err), Hint: Hint(err), ExitCode: ExitCode(err)}}
 }

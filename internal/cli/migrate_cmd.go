@@ -16,15 +16,20 @@ func (a *app) migrateCmd() *cobra.Command {
 		Short: "Load, transfer and analyse in one run, without prompts",
 		Long: `Run the whole registrar migration: load the escrow files named by the
 manifest into the staging table, transfer them to Domains, invitations and
-DomainInformation, then print the table analysis. Every step is idempotent:
-a second run changes nothing and says so. No e-mail is sent.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if f.limit < 0 {
-				return &UsageError{Msg: "--limit must be 0 (all) or more"}
+DomainInformation, then print the table analysis. It is one job, with the
+load and the transfer as jobs inside it. Every step is safe to rerun: a
+second run changes nothing and says so, and an interrupted run resumes.
+--dry-run does all of it and rolls it back. No e-mail is sent.`,
+		Example: `  ferry registrar migrate --directory examples/registrar --yes
+  ferry registrar migrate --directory export --dry-run
+  ferry --db postgres://ferry@db.example/ferry registrar migrate --directory export --rejects rejects.tsv`,
+		Args: args(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkLimits(f.limit, f.maxRejects); err != nil {
+				return err
 			}
 			if f.directory == "" && f.manifest == "" {
-				return &UsageError{Msg: "migrate needs --directory (and optionally --manifest)"}
+				return usagef("migrate needs --directory (and optionally --manifest)")
 			}
 			files, err := f.source(nil).Resolve()
 			if err != nil {
@@ -33,19 +38,20 @@ a second run changes nothing and says so. No e-mail is sent.`,
 			if err := files.RequireCore(); err != nil {
 				return err
 			}
-			load, done, err := a.loadOptions(cmd, f, files)
+			load, rep, err := a.loadOptions(f, files)
 			if err != nil {
 				return err
 			}
 			s, err := a.service(cmd)
 			if err != nil {
-				return err
+				return rep.close(err, 0)
 			}
 			res, err := s.Migrate(cmd.Context(), load)
-			if err := done(err); err != nil {
+			if err := rep.close(err, res.JobID); err != nil {
 				return err
 			}
 			return a.emit(res, func(w io.Writer) {
+				fmt.Fprintf(w, "migrate: job %d%s\n\n", res.JobID, tags(false, res.DryRun))
 				printLoad(w, res.Load)
 				fmt.Fprintln(w)
 				printTransfer(w, res.Transfer)
@@ -53,6 +59,15 @@ a second run changes nothing and says so. No e-mail is sent.`,
 				printAnalysis(w, res.Analysis)
 				if !res.Changed {
 					fmt.Fprintln(w, "\nmigrate: already up to date; nothing changed")
+				}
+				t := res.Transfer
+				what := fmt.Sprintf("%s, %s and %s", plural(res.Load.Rows.Created, "staging row", "staging rows"),
+					plural(t.Domains.Created, "domain", "domains"), plural(t.Invitations.Created, "invitation", "invitations"))
+				if res.DryRun {
+					fmt.Fprintf(w, "\ndry run in %s (job %d): would create %s; nothing was changed\n", a.elapsed(), res.JobID, what)
+				} else {
+					fmt.Fprintf(w, "\ndone in %s (job %d): created %s; %s; no e-mail was sent\n", a.elapsed(), res.JobID, what,
+						plural(res.Load.TotalRejected, "row rejected", "rows rejected"))
 				}
 			})
 		},
@@ -67,13 +82,17 @@ func (a *app) generateCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "generate --domains N --out DIR",
 		Short: "Write a synthetic escrow export (for trials and benchmarks)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
+		Long: `Write a synthetic escrow export in the legacy registry's layout, nine files
+and a migrationFilepaths.json, with realistic shapes and a few per cent of
+deliberately malformed rows. The same seed gives the same files.`,
+		Example: "  ferry registrar generate --domains 1000 --out /tmp/export\n  ferry registrar generate --domains 1000000 --seed 7 --bad-rate 0 --out big",
+		Args:    args(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
 			if out == "" {
-				return &UsageError{Msg: "generate needs --out DIR"}
+				return usagef("generate needs --out DIR")
 			}
 			if opts.Domains <= 0 {
-				return &UsageError{Msg: "generate needs --domains N with N > 0"}
+				return usagef("generate needs --domains N with N > 0")
 			}
 			sum, err := synth.Generate(cmd.Context(), out, opts)
 			if err != nil {
@@ -91,3 +110,4 @@ func (a *app) generateCmd() *cobra.Command {
 	cmd.Flags().Float64Var(&opts.BadRate, "bad-rate", synth.DefaultBadRate, "fraction of deliberately malformed rows")
 	return cmd
 }
+

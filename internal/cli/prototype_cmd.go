@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/ferrymigrate/ferry/internal/engine"
 	"github.com/ferrymigrate/ferry/internal/registrar"
 )
 
@@ -15,35 +14,43 @@ type rejectFlags struct {
 	sep        sepFlag
 	rejects    string
 	maxRejects int64
+	dry        bool
 }
 
-func addRejectFlags(cmd *cobra.Command, f *rejectFlags) {
+func addRejectAndSepFlags(cmd *cobra.Command, f *rejectFlags) {
 	f.sep = '|'
 	cmd.Flags().Var(&f.sep, "sep", "field separator")
-	cmd.Flags().StringVar(&f.rejects, "rejects", "", "write every rejected row (file, line, reason, raw) to this file")
-	cmd.Flags().Int64Var(&f.maxRejects, "max-rejects", -1, "fail, applying nothing, when more than N rows are rejected (-1 = no limit)")
+	cmd.Flags().BoolVar(&f.dry, "dry-run", false, "do everything and report it, then roll it back: nothing changes")
+	addRejectFlags(cmd, &f.rejects, &f.maxRejects)
 }
 
-// options opens the --rejects file; the caller closes it with done.
-func (f *rejectFlags) options(files registrar.Files) (registrar.PrototypeOptions, func(error) error, error) {
-	onReject, done, err := rejectSink(f.rejects)
+// options opens the --rejects file; the caller closes it.
+func (a *app) prototypeOptions(f *rejectFlags, files registrar.Files) (registrar.PrototypeOptions, *rejectReport, error) {
+	if err := checkLimits(0, f.maxRejects); err != nil {
+		return registrar.PrototypeOptions{}, nil, err
+	}
+	rep, err := a.openRejects(f.rejects, files)
 	if err != nil {
 		return registrar.PrototypeOptions{}, nil, err
 	}
-	return registrar.PrototypeOptions{Files: files, Sep: rune(f.sep), MaxRejects: f.maxRejects, OnReject: onReject}, done, nil
+	return registrar.PrototypeOptions{Files: files, Sep: rune(f.sep), MaxRejects: f.maxRejects, OnReject: rep.add,
+		Stdin: a.env.Stdin, DryRun: f.dry}, rep, nil
 }
 
-func printRejects(w io.Writer, jobID, total int64, samples []engine.Reject) {
-	if total == 0 {
-		return
+// pick is a or b, for the wording of a dry run and a real one.
+func pick(cond bool, a, b string) string {
+	if cond {
+		return a
 	}
-	fmt.Fprintf(w, "rejected rows: %d\n", total)
-	for _, r := range samples {
-		fmt.Fprintf(w, "  %s:%d: %s\n", r.File, r.Line, r.Reason)
+	return b
+}
+
+// done is the final line of a load: how long it took and whether it was real.
+func (a *app) done(dryRun bool, what string) string {
+	if dryRun {
+		return fmt.Sprintf("dry run in %s: %s; nothing was changed", a.elapsed(), what)
 	}
-	if int64(len(samples)) < total {
-		fmt.Fprintf(w, "  ... see --rejects FILE or 'ferry jobs show %d'\n", jobID)
-	}
+	return fmt.Sprintf("done in %s: %s", a.elapsed(), what)
 }
 
 func (a *app) loadDomainsCmd() *cobra.Command {
@@ -51,34 +58,41 @@ func (a *app) loadDomainsCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "load-domains [--sep C] [FILE]",
 		Short: "Create a Domain for each name in an escrow domains file (or standard input)",
-		Args:  cobra.MaximumNArgs(1),
+		Long: `Create a Domain, in state "unknown", for every name in an escrow domains file
+that the registrar does not have yet, with its escrow dates; existing
+domains are left alone. This is the design note's first prototype, made
+safe to rerun.`,
+		Example: `  ferry registrar load-domains escrow_domains.daily.dotgov.GOV.txt
+  cat escrow_domains.daily.dotgov.GOV.txt | ferry registrar load-domains`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := "-"
 			if len(args) == 1 {
 				path = args[0]
 			}
+			opts, rep, err := a.prototypeOptions(&f, registrar.Files{registrar.KeyEscrow: path})
+			if err != nil {
+				return err
+			}
 			s, err := a.service(cmd)
 			if err != nil {
-				return err
+				return rep.close(err, 0)
 			}
-			opts, done, err := f.options(registrar.Files{registrar.KeyEscrow: path})
-			if err != nil {
-				return err
-			}
-			opts.Stdin = a.env.Stdin
 			res, err := s.LoadDomains(cmd.Context(), opts)
-			if err = done(err); err != nil {
+			if err = rep.close(err, res.JobID); err != nil {
 				return err
 			}
 			return a.emit(res, func(w io.Writer) {
 				c := res.Rows
-				fmt.Fprintf(w, "load-domains: job %d: %d rows read: %d domains created, %d skipped (already present or repeated), %d rejected\n",
-					res.JobID, c.Read, c.Created, c.Skipped, c.Rejected)
+				created := pick(res.DryRun, "domains would be created", "domains created")
+				fmt.Fprintf(w, "load-domains: job %d%s: %s rows read: %s %s, %s skipped (already present or repeated), %s rejected\n",
+					res.JobID, tags(res.Resumed, res.DryRun), num(c.Read), num(c.Created), created, num(c.Skipped), num(c.Rejected))
 				printRejects(w, res.JobID, c.Rejected, res.Rejects)
+				fmt.Fprintf(w, "\n%s\n", a.done(res.DryRun, plural(c.Created, "domain", "domains")+" "+pick(res.DryRun, "would be created", "created")))
 			})
 		},
 	}
-	addRejectFlags(cmd, &f)
+	addRejectAndSepFlags(cmd, &f)
 	return cmd
 }
 
@@ -87,30 +101,42 @@ func (a *app) loadInvitationsCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "load-invitations [--sep C] DOMAIN_CONTACTS CONTACTS",
 		Short: "Create a DomainInvitation per contact e-mail and existing domain",
-		Args:  cobra.ExactArgs(2),
+		Long: `Create one DomainInvitation per lower-cased contact e-mail address and
+existing domain, straight from the domain-contacts and contacts files, and
+report the contacts no domain links to and the domains the registrar does
+not have. This is the design note's second prototype, made safe to rerun.
+No invitation is sent.`,
+		Example: "  ferry registrar load-invitations escrow_domain_contacts.daily.dotgov.GOV.txt escrow_contacts.daily.dotgov.GOV.txt",
+		Args:    args("DOMAIN_CONTACTS", "CONTACTS"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			opts, rep, err := a.prototypeOptions(&f, registrar.Files{registrar.KeyDomainContacts: args[0], registrar.KeyContacts: args[1]})
+			if err != nil {
+				return err
+			}
 			s, err := a.service(cmd)
 			if err != nil {
-				return err
-			}
-			opts, done, err := f.options(registrar.Files{registrar.KeyDomainContacts: args[0], registrar.KeyContacts: args[1]})
-			if err != nil {
-				return err
+				return rep.close(err, 0)
 			}
 			res, err := s.LoadInvitations(cmd.Context(), opts)
-			if err = done(err); err != nil {
+			if err = rep.close(err, res.JobID); err != nil {
 				return err
 			}
 			return a.emit(res, func(w io.Writer) {
-				fmt.Fprintf(w, "load-invitations: job %d: %d invitations created, %d already existed\n", res.JobID, res.Created, res.Existing)
-				fmt.Fprintf(w, "ignored contacts (linked to no domain): %d\ndomains not found: %d\n", res.IgnoredContacts, res.MissingDomains)
-				fmt.Fprintf(w, "linked contacts without e-mail: %d, linked contacts not in the contacts file: %d\n", res.ContactsNoEmail, res.ContactsNotFound)
+				verb := "invitations created"
+				if res.DryRun {
+					verb = "invitations would be created"
+				}
+				fmt.Fprintf(w, "load-invitations: job %d%s: %s %s, %s already existed\n", res.JobID, tags(res.Resumed, res.DryRun), num(res.Created), verb, num(res.Existing))
+				printFiles(w, res.Files)
+				fmt.Fprintf(w, "ignored contacts (linked to no domain): %s\ndomains not found: %s\n", num(res.IgnoredContacts), num(res.MissingDomains))
+				fmt.Fprintf(w, "linked contacts without e-mail: %s, linked contacts not in the contacts file: %s\n", num(res.ContactsNoEmail), num(res.ContactsNotFound))
 				printRejects(w, res.JobID, res.TotalRejected, res.Rejects)
 				printReport(w, res.Report)
+				fmt.Fprintf(w, "\n%s\n", a.done(res.DryRun, plural(res.Created, "invitation", "invitations")+" "+pick(res.DryRun, "would be created", "created; none was sent")))
 			})
 		},
 	}
-	addRejectFlags(cmd, &f)
+	addRejectAndSepFlags(cmd, &f)
 	return cmd
 }
 
@@ -120,37 +146,56 @@ func (a *app) loadOrgDataCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "load-organization-data --directory DIR [--manifest FILE]",
 		Short: "Backfill organisation addresses onto staging rows and DomainInformation",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
+		Long: `Backfill organisation addresses from the domain additional data and
+organisation files onto the staging rows, and onto DomainInformation whose
+address is still entirely empty; an address a user entered is never
+touched. Full state names become two-letter codes; a value that maps to
+none is reported and left out, never truncated.`,
+		Example: "  ferry registrar load-organization-data --directory examples/registrar\n  ferry registrar load-organization-data --directory export --dry-run",
+		Args:    args(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
 			if m.directory == "" && m.manifest == "" {
-				return &UsageError{Msg: "load-organization-data needs --directory (and optionally --manifest)"}
+				return usagef("load-organization-data needs --directory (and optionally --manifest)")
 			}
 			files, err := m.source(nil).Resolve()
 			if err != nil {
 				return err
 			}
+			if err := checkLimits(0, f.maxRejects); err != nil {
+				return err
+			}
+			rep, err := a.openRejects(f.rejects, files)
+			if err != nil {
+				return err
+			}
 			s, err := a.service(cmd)
 			if err != nil {
-				return err
+				return rep.close(err, 0)
 			}
-			onReject, done, err := rejectSink(f.rejects)
-			if err != nil {
-				return err
-			}
-			res, err := s.LoadOrganizationData(cmd.Context(), registrar.OrgDataOptions{Files: files, Sep: rune(f.sep), MaxRejects: f.maxRejects, OnReject: onReject})
-			if err := done(err); err != nil {
+			res, err := s.LoadOrganizationData(cmd.Context(), registrar.OrgDataOptions{Files: files, Sep: rune(f.sep), MaxRejects: f.maxRejects,
+				OnReject: rep.add, DryRun: f.dry})
+			if err := rep.close(err, res.JobID); err != nil {
 				return err
 			}
 			return a.emit(res, func(w io.Writer) {
-				fmt.Fprintf(w, "load-organization-data: job %d\nstaging rows updated: %d\n", res.JobID, res.StagingUpdated)
-				fmt.Fprintf(w, "domain information: %d addresses filled, %d already up to date, %d edited by a user (left alone), %d without organisation data, %d domains without domain information\n",
-					res.InformationUpdated, res.InformationUnchanged, res.UserEdited, res.NoOrganizationData, res.MissingInformation)
+				would := pick(res.DryRun, " (would be)", "")
+				fmt.Fprintf(w, "load-organization-data: job %d%s\n", res.JobID, tags(res.Resumed, res.DryRun))
+				printFiles(w, res.Files)
+				fmt.Fprintf(w, "staging rows updated%s: %s\n", would, num(res.StagingUpdated))
+				t := newTable(w, "DOMAIN INFORMATION", "DOMAINS#")
+				t.row("addresses filled"+would, res.InformationUpdated)
+				t.row("already up to date", res.InformationUnchanged)
+				t.row("edited by a user (left alone)", res.UserEdited)
+				t.row("without organisation data", res.NoOrganizationData)
+				t.row("without domain information", res.MissingInformation)
+				t.flush()
 				printRejects(w, res.JobID, res.TotalRejected, res.Rejects)
 				printReport(w, res.Report)
+				fmt.Fprintf(w, "\n%s\n", a.done(res.DryRun, plural(res.InformationUpdated, "address", "addresses")+" filled"))
 			})
 		},
 	}
-	addRejectFlags(cmd, &f)
+	addRejectAndSepFlags(cmd, &f)
 	addManifestFlags(cmd, &m)
 	return cmd
 }

@@ -1,33 +1,33 @@
 package cli
 
 import (
-	"bufio"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
-	"github.com/ferrymigrate/ferry/internal/engine"
 	"github.com/ferrymigrate/ferry/internal/registrar"
 )
 
 func (a *app) registrarCmd() *cobra.Command {
-	cmd := group("registrar", "Registrar data migration (design note 1)")
+	cmd := group("registrar", "Registrar data migration: escrow export to Domains, invitations and manager roles",
+		"  ferry registrar migrate --directory examples/registrar --yes\n  ferry registrar analyze")
+	cmd.Long = `The registrar data migration: a legacy registry's escrow export is loaded
+into the TransitionDomain staging table, transferred to Domains,
+DomainInvitations and DomainInformation, and each person's invitations
+become manager roles when they first sign in.`
 	cmd.AddCommand(a.loadTransitionCmd(), a.transferCmd(), a.migrateCmd(), a.analyzeCmd(), a.domainsCmd(),
 		a.loginCmd(), a.loadDomainsCmd(), a.loadInvitationsCmd(), a.loadOrgDataCmd(), a.generateCmd())
 	return cmd
 }
 
 func (a *app) service(cmd *cobra.Command) (*registrar.Service, error) {
-	db, err := a.open(cmd.Context())
-	if err != nil {
+	if _, err := a.open(cmd.Context()); err != nil {
 		return nil, err
 	}
-	_ = db
 	s := registrar.New(a.eng)
 	s.Debug = a.debug
 	return s, nil
@@ -47,6 +47,20 @@ func (s *sepFlag) Set(v string) error {
 	return nil
 }
 
+// fileFlags are the kebab-case flags naming each input file; the manifest
+// keys (domain_contacts_filename ...) are their hidden aliases.
+var fileFlags = map[string]string{
+	registrar.KeyDomainContacts: "domain-contacts",
+	registrar.KeyContacts:       "contacts",
+	registrar.KeyStatuses:       "domain-statuses",
+	registrar.KeyEscrow:         "escrow-domains",
+	registrar.KeyAdditional:     "domain-additional-data",
+	registrar.KeyDomainTypes:    "domain-types",
+	registrar.KeyOrganization:   "organizations",
+	registrar.KeyAuthority:      "authorities",
+	registrar.KeyAgency:         "agencies",
+}
+
 // manifestFlags are the --directory/--manifest form shared by several commands.
 type manifestFlags struct {
 	directory, manifest string
@@ -54,13 +68,15 @@ type manifestFlags struct {
 }
 
 func addManifestFlags(cmd *cobra.Command, m *manifestFlags) {
-	cmd.Flags().StringVar(&m.directory, "directory", "", "directory holding the escrow files (overrides the manifest's directory key)")
-	cmd.Flags().StringVar(&m.manifest, "manifest", "", "migrationFilepaths.json-style manifest, looked up in --directory unless it is a path")
+	fl := cmd.Flags()
+	fl.StringVar(&m.directory, "directory", "", "directory holding the export's files (overrides the manifest's directory key)")
+	fl.StringVar(&m.manifest, "manifest", "", "migrationFilepaths.json-style manifest, looked up in --directory unless it is a path")
 	m.override = map[string]*string{}
 	for _, k := range registrar.ManifestKeys {
 		v := new(string)
 		m.override[k] = v
-		cmd.Flags().StringVar(v, k, "", "file for manifest key "+k+" (overrides the manifest)")
+		fl.StringVar(v, fileFlags[k], "", "the "+registrar.Describe(k)+" file, instead of the manifest's "+k)
+		alias(fl, fileFlags[k], k)
 	}
 }
 
@@ -77,45 +93,57 @@ func (m *manifestFlags) source(positional map[string]string) registrar.FileSourc
 	return src
 }
 
-// rejectSink opens the --rejects file, if one is asked for: onReject writes
-// each rejected row as it is found, done closes the file and returns the
-// first error, the command's own first.
-func rejectSink(path string) (onReject func(engine.Reject), done func(error) error, err error) {
-	if path == "" {
-		return nil, func(err error) error { return err }, nil
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w: --rejects %s: %v", registrar.ErrInput, path, err)
-	}
-	w := bufio.NewWriter(f)
-	fmt.Fprintln(w, "file\tline\treason\traw")
-	onReject = func(r engine.Reject) {
-		fmt.Fprintf(w, "%s\t%d\t%s\t%s\n", r.File, r.Line, r.Reason, strings.ReplaceAll(r.Raw, "\t", " "))
-	}
-	done = func(err error) error {
-		werr := w.Flush()
-		if cerr := f.Close(); werr == nil {
-			werr = cerr
-		}
-		if err != nil {
-			return err
-		}
-		if werr != nil {
-			return fmt.Errorf("writing --rejects %s: %w", path, werr)
-		}
-		return nil
-	}
-	return onReject, done, nil
+type loadFlags struct {
+	sep             sepFlag
+	limit           int64
+	reset, yes, dry bool
+	rejects         string
+	maxRejects      int64
+	manifestFlags
 }
 
-type loadFlags struct {
-	sep        sepFlag
-	limit      int64
-	reset, yes bool
-	rejects    string
-	maxRejects int64
-	manifestFlags
+func addLoadFlags(cmd *cobra.Command, f *loadFlags) {
+	fl := cmd.Flags()
+	fl.Var(&f.sep, "sep", "field separator of every file read")
+	fl.Int64Var(&f.limit, "limit", 0, "read at most N rows of the domain contacts file (0 = all)")
+	alias(fl, "limit", "limitParse")
+	fl.BoolVar(&f.reset, "reset", false, "delete every staging row first (asks on a terminal; needs --yes otherwise)")
+	alias(fl, "reset", "resetTable")
+	fl.BoolVar(&f.yes, "yes", false, "confirm destructive actions without asking")
+	fl.BoolVar(&f.dry, "dry-run", false, "do everything and report it, then roll it back: nothing changes")
+	addRejectFlags(cmd, &f.rejects, &f.maxRejects)
+	addManifestFlags(cmd, &f.manifestFlags)
+}
+
+func addRejectFlags(cmd *cobra.Command, rejects *string, maxRejects *int64) {
+	cmd.Flags().StringVar(rejects, "rejects", "", "write every rejected row (file, line, reason, raw line) to this file")
+	cmd.Flags().Int64Var(maxRejects, "max-rejects", -1, "fail, applying nothing, when more than N rows are rejected (-1 = no limit)")
+}
+
+func checkLimits(limit, maxRejects int64) error {
+	if limit < 0 {
+		return usagef("--limit must be 0 (all) or more, not %d", limit)
+	}
+	if maxRejects < -1 {
+		return usagef("--max-rejects must be -1 (no limit) or more, not %d", maxRejects)
+	}
+	return nil
+}
+
+// loadOptions confirms --reset and opens the --rejects file; done closes it.
+func (a *app) loadOptions(f *loadFlags, files registrar.Files) (registrar.LoadOptions, *rejectReport, error) {
+	if f.reset && !f.dry {
+		if err := a.confirm(f.yes, "Resetting deletes every TransitionDomain staging row. Continue?"); err != nil {
+			return registrar.LoadOptions{}, nil, err
+		}
+	}
+	rep, err := a.openRejects(f.rejects, files)
+	if err != nil {
+		return registrar.LoadOptions{}, nil, err
+	}
+	opts := registrar.LoadOptions{Files: files, Sep: rune(f.sep), Limit: f.limit, Reset: f.reset, MaxRejects: f.maxRejects,
+		OnReject: rep.add, Stdin: a.env.Stdin, DryRun: f.dry}
+	return opts, rep, nil
 }
 
 func (a *app) loadTransitionCmd() *cobra.Command {
@@ -123,19 +151,24 @@ func (a *app) loadTransitionCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "load-transition-domains [flags] [DOMAIN_CONTACTS CONTACTS STATUSES]",
 		Short: "Load the escrow files into the TransitionDomain staging table",
-		Long: `Load the escrow files into the TransitionDomain staging table (the reference's
-load_transition_domain). Name the three core files as arguments, or use
---directory with a manifest; enrichment files named in the manifest are used
-when present. Rerunning with the same files changes nothing.`,
+		Long: `Load the escrow files into the TransitionDomain staging table, one row per
+domain and e-mail address. Name the three core files as arguments, or use
+--directory with a manifest; the enrichment files the manifest names
+(escrow dates, domain types, organisations, senior officials, agencies)
+are used when present. Rerunning with the same files changes nothing, and
+an interrupted load resumes where it stopped.`,
+		Example: `  ferry registrar load-transition-domains --directory examples/registrar
+  ferry registrar load-transition-domains contacts-links.txt contacts.txt statuses.txt --rejects rejects.tsv
+  ferry registrar load-transition-domains --directory export --reset --yes --max-rejects 100`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if f.limit < 0 {
-				return &UsageError{Msg: "--limit must be 0 (all) or more"}
+			if err := checkLimits(f.limit, f.maxRejects); err != nil {
+				return err
 			}
 			if len(args) != 0 && len(args) != 3 {
-				return &UsageError{Msg: "load-transition-domains takes DOMAIN_CONTACTS CONTACTS STATUSES, or none with --directory"}
+				return usagef("load-transition-domains takes DOMAIN_CONTACTS CONTACTS STATUSES, or none with --directory")
 			}
 			if len(args) == 0 && f.directory == "" && f.manifest == "" {
-				return &UsageError{Msg: "name DOMAIN_CONTACTS CONTACTS STATUSES, or give --directory (and --manifest)"}
+				return usagef("name DOMAIN_CONTACTS CONTACTS STATUSES, or give --directory (and --manifest)")
 			}
 			pos := map[string]string{}
 			if len(args) == 3 {
@@ -145,82 +178,85 @@ when present. Rerunning with the same files changes nothing.`,
 			if err != nil {
 				return err
 			}
-			opts, done, err := a.loadOptions(cmd, f, files)
+			opts, rep, err := a.loadOptions(f, files)
 			if err != nil {
 				return err
 			}
 			s, err := a.service(cmd)
 			if err != nil {
+				rep.close(err, 0)
 				return err
 			}
 			res, err := s.LoadTransitionDomains(cmd.Context(), opts)
-			if err := done(err); err != nil {
+			if err := rep.close(err, res.JobID); err != nil {
 				return err
 			}
-			return a.emit(res, func(w io.Writer) { printLoad(w, res) })
+			return a.emit(res, func(w io.Writer) {
+				printLoad(w, res)
+				fmt.Fprintf(w, "\n%s\n", a.loadStatus(res))
+			})
 		},
 	}
 	addLoadFlags(cmd, f)
 	return cmd
 }
 
-func addLoadFlags(cmd *cobra.Command, f *loadFlags) {
-	fl := cmd.Flags()
-	fl.Var(&f.sep, "sep", "field separator of every file read")
-	fl.Int64Var(&f.limit, "limit", 0, "read at most N rows of the domain contacts file (0 = all)")
-	fl.Int64Var(&f.limit, "limitParse", 0, "alias of --limit")
-	fl.BoolVar(&f.reset, "reset", false, "delete every staging row first (asks on a terminal; needs --yes otherwise)")
-	fl.BoolVar(&f.reset, "resetTable", false, "alias of --reset")
-	fl.BoolVar(&f.yes, "yes", false, "confirm destructive actions without asking")
-	fl.StringVar(&f.rejects, "rejects", "", "write every rejected row (file, line, reason, raw) to this file")
-	fl.Int64Var(&f.maxRejects, "max-rejects", -1, "fail, applying nothing, when more than N rows are rejected (-1 = no limit)")
-	addManifestFlags(cmd, &f.manifestFlags)
+// loadStatus is the final line of a load.
+func (a *app) loadStatus(r registrar.LoadResult) string {
+	c := r.Rows
+	if r.DryRun {
+		return fmt.Sprintf("dry run in %s: would create %s, update %s; nothing was changed",
+			a.elapsed(), plural(c.Created, "staging row", "staging rows"), num(c.Updated))
+	}
+	line := fmt.Sprintf("done in %s: %s created, %s updated, %s", a.elapsed(),
+		plural(c.Created, "staging row", "staging rows"), num(c.Updated), plural(r.TotalRejected, "row rejected", "rows rejected"))
+	if r.TotalRejected > 0 {
+		line += fmt.Sprintf(" (ferry jobs show %d lists them)", r.JobID)
+	}
+	return line
 }
 
-// loadOptions confirms --reset and opens the --rejects file; done closes it.
-func (a *app) loadOptions(cmd *cobra.Command, f *loadFlags, files registrar.Files) (registrar.LoadOptions, func(error) error, error) {
-	if f.reset {
-		if err := a.confirm(f.yes, "Resetting deletes every TransitionDomain staging row. Continue?"); err != nil {
-			return registrar.LoadOptions{}, nil, err
-		}
+func printFiles(w io.Writer, files []registrar.FileStats) {
+	t := newTable(w, "FILE", "LINES#", "RECORDS#", "REJECTED#", "PATH")
+	for _, f := range files {
+		t.row(registrar.Describe(f.Key), f.Lines, f.Records, f.Rejected, f.Path)
 	}
-	onReject, done, err := rejectSink(f.rejects)
-	if err != nil {
-		return registrar.LoadOptions{}, nil, err
-	}
-	opts := registrar.LoadOptions{Files: files, Sep: rune(f.sep), Limit: f.limit, Reset: f.reset, MaxRejects: f.maxRejects, OnReject: onReject, Stdin: a.env.Stdin}
-	return opts, done, nil
+	t.flush()
 }
 
 func printLoad(w io.Writer, r registrar.LoadResult) {
-	resumed := ""
-	if r.Resumed {
-		resumed = " (resumed)"
-	}
-	fmt.Fprintf(w, "load-transition-domains: job %d%s\n", r.JobID, resumed)
+	fmt.Fprintf(w, "load-transition-domains: job %d%s\n", r.JobID, tags(r.Resumed, r.DryRun))
 	if r.Reset > 0 {
-		fmt.Fprintf(w, "  reset: %d staging rows deleted\n", r.Reset)
+		verb := "deleted"
+		if r.DryRun {
+			verb = "would be deleted"
+		}
+		fmt.Fprintf(w, "  reset: %s %s\n", plural(r.Reset, "staging row", "staging rows"), verb)
 	}
-	for _, f := range r.Files {
-		fmt.Fprintf(w, "  %-26s %9d records  %6d rejected  (%s)\n", f.Key, f.Records, f.Rejected, f.Path)
-	}
+	printFiles(w, r.Files)
 	c := r.Rows
-	fmt.Fprintf(w, "domain contacts: %d rows read: %d created, %d updated, %d skipped, %d rejected\n",
-		c.Read, c.Created, c.Updated, c.Skipped, c.Rejected)
-	fmt.Fprintf(w, "  skipped: %d duplicate (domain, e-mail) rows, %d unchanged, %d already transferred\n", r.Duplicates, r.Unchanged, r.Processed)
+	verbs := pick(r.DryRun, "would be created, %s would be updated", "created, %s updated")
+	fmt.Fprintf(w, "domain contacts: %s rows read: %s "+verbs+", %s skipped, %s rejected\n",
+		num(c.Read), num(c.Created), num(c.Updated), num(c.Skipped), num(c.Rejected))
+	fmt.Fprintf(w, "  skipped: %s, %s unchanged, %s already transferred\n",
+		plural(r.Duplicates, "duplicate (domain, e-mail) row", "duplicate (domain, e-mail) rows"), num(r.Unchanged), num(r.Processed))
 	if c.Created == 0 && c.Updated == 0 {
 		fmt.Fprintln(w, "  nothing changed")
 	}
-	if r.TotalRejected > 0 {
-		fmt.Fprintf(w, "rejected rows in all files: %d\n", r.TotalRejected)
-		for _, rj := range r.Rejects {
-			fmt.Fprintf(w, "  %s:%d: %s\n", rj.File, rj.Line, rj.Reason)
-		}
-		if int64(len(r.Rejects)) < r.TotalRejected {
-			fmt.Fprintf(w, "  ... see --rejects FILE or 'ferry jobs show %d'\n", r.JobID)
-		}
-	}
+	printRejects(w, r.JobID, r.TotalRejected, r.Rejects)
 	printReport(w, r.Report)
+}
+
+// tags marks a result's header: resumed, dry run.
+func tags(resumed, dryRun bool) string {
+	s := ""
+	if resumed {
+		s += " (resumed)"
+	}
+	if dryRun {
+		s += " (dry run: nothing was changed)"
+	}
+	return s
 }
 
 func printReport(w io.Writer, rep registrar.Report) {
@@ -231,7 +267,7 @@ func printReport(w io.Writer, rep registrar.Report) {
 	sort.Strings(kinds)
 	for _, k := range kinds {
 		item := rep[k]
-		fmt.Fprintf(w, "%s: %d\n", strings.ReplaceAll(k, "_", " "), item.Count)
+		fmt.Fprintf(w, "%s: %s\n", strings.ReplaceAll(k, "_", " "), num(item.Count))
 		for _, s := range item.Samples {
 			if s.Detail != "" {
 				fmt.Fprintf(w, "  %s (%s)\n", s.Subject, s.Detail)
@@ -240,7 +276,7 @@ func printReport(w io.Writer, rep registrar.Report) {
 			}
 		}
 		if int64(len(item.Samples)) < item.Count {
-			fmt.Fprintf(w, "  ... and %d more\n", item.Count-int64(len(item.Samples)))
+			fmt.Fprintf(w, "  ... and %s more\n", num(item.Count-int64(len(item.Samples))))
 		}
 	}
 }
@@ -250,10 +286,19 @@ func (a *app) transferCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "transfer",
 		Short: "Create Domains, DomainInvitations and DomainInformation from the staging rows",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
+		Long: `Turn every unprocessed staging row into its Domain (state, dates), one
+DomainInvitation per lower-cased e-mail address and domain, the senior
+official's Contact and the DomainInformation, in batches, each committed
+with its checkpoint, and mark the rows processed. No invitation is sent.
+Rerunning finds nothing left and changes nothing; an interrupted transfer
+resumes from its last batch.`,
+		Example: `  ferry registrar transfer
+  ferry registrar transfer --dry-run
+  ferry registrar transfer --limit 1000 --batch 500`,
+		Args: args(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
 			if opts.Limit < 0 || opts.BatchSize <= 0 || opts.Workers <= 0 {
-				return &UsageError{Msg: "--limit must be 0 (all) or more, and --batch and --workers more than 0"}
+				return usagef("--limit must be 0 (all) or more, and --batch and --workers more than 0")
 			}
 			s, err := a.service(cmd)
 			if err != nil {
@@ -263,28 +308,47 @@ func (a *app) transferCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.emit(res, func(w io.Writer) { printTransfer(w, res) })
+			return a.emit(res, func(w io.Writer) {
+				printTransfer(w, res)
+				fmt.Fprintf(w, "\n%s\n", a.transferStatus(res))
+			})
 		},
 	}
-	cmd.Flags().Int64Var(&opts.Limit, "limit", 0, "transfer at most N domains (0 = all)")
-	cmd.Flags().Int64Var(&opts.Limit, "limitParse", 0, "alias of --limit")
-	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "report what would change and change nothing")
-	cmd.Flags().IntVar(&opts.BatchSize, "batch", registrar.DefaultTransferBatch, "domains per transaction")
-	cmd.Flags().IntVar(&opts.Workers, "workers", registrar.DefaultTransferWorkers, "batches in flight at once on PostgreSQL (SQLite, --limit and --dry-run use 1)")
+	fl := cmd.Flags()
+	fl.Int64Var(&opts.Limit, "limit", 0, "transfer at most N domains (0 = all)")
+	alias(fl, "limit", "limitParse")
+	fl.BoolVar(&opts.DryRun, "dry-run", false, "do everything and report it, then roll it back: nothing changes")
+	fl.IntVar(&opts.BatchSize, "batch", registrar.DefaultTransferBatch, "domains per transaction")
+	fl.IntVar(&opts.Workers, "workers", registrar.DefaultTransferWorkers, "batches in flight at once on PostgreSQL (SQLite, --limit and --dry-run use 1)")
 	return cmd
 }
 
-func printTransfer(w io.Writer, r registrar.TransferResult) {
-	head := "transfer"
+func (a *app) transferStatus(r registrar.TransferResult) string {
 	if r.DryRun {
-		head = "transfer (dry run: nothing was changed)"
+		return fmt.Sprintf("dry run in %s: would create %s and %s; nothing was changed", a.elapsed(),
+			plural(r.Domains.Created, "domain", "domains"), plural(r.Invitations.Created, "invitation", "invitations"))
 	}
-	fmt.Fprintf(w, "%s: job %d\n", head, r.JobID)
-	fmt.Fprintf(w, "domains: %d created, %d updated, %d unchanged, %d skipped\n", r.Domains.Created, r.Domains.Updated, r.Domains.Unchanged, r.Domains.Skipped)
-	fmt.Fprintf(w, "domain invitations: %d created, %d already existed (no invitations are sent)\n", r.Invitations.Created, r.Invitations.Existing)
-	fmt.Fprintf(w, "domain information: %d created, %d updated, %d unchanged\n", r.DomainInformation.Created, r.DomainInformation.Updated, r.DomainInformation.Unchanged)
-	fmt.Fprintf(w, "senior-official contacts: %d created, %d updated\n", r.Contacts.Created, r.Contacts.Updated)
-	fmt.Fprintf(w, "staging rows marked processed: %d\n", r.StagingProcessed)
+	return fmt.Sprintf("done in %s: %s created, %s updated, %s created; no invitation was sent", a.elapsed(),
+		plural(r.Domains.Created, "domain", "domains"), num(r.Domains.Updated), plural(r.Invitations.Created, "invitation", "invitations"))
+}
+
+func printTransfer(w io.Writer, r registrar.TransferResult) {
+	fmt.Fprintf(w, "transfer: job %d%s\n", r.JobID, tags(r.Resumed, r.DryRun))
+	created, updated := "CREATED#", "UPDATED#"
+	if r.DryRun {
+		created, updated = "WOULD CREATE#", "WOULD UPDATE#"
+	}
+	t := newTable(w, "OBJECT", created, updated, "UNCHANGED#", "SKIPPED#")
+	t.row("domains", r.Domains.Created, r.Domains.Updated, r.Domains.Unchanged, r.Domains.Skipped)
+	t.row("domain invitations", r.Invitations.Created, "-", r.Invitations.Existing, "-")
+	t.row("domain information", r.DomainInformation.Created, r.DomainInformation.Updated, r.DomainInformation.Unchanged, "-")
+	t.row("senior-official contacts", r.Contacts.Created, r.Contacts.Updated, "-", "-")
+	t.flush()
+	verb := "marked processed"
+	if r.DryRun {
+		verb = "would be marked processed"
+	}
+	fmt.Fprintf(w, "staging rows %s: %s\n", verb, num(r.StagingProcessed))
 	if r.Domains.Created+r.Domains.Updated+r.Invitations.Created+r.DomainInformation.Created+r.DomainInformation.Updated == 0 {
 		fmt.Fprintln(w, "nothing to change")
 	}
@@ -295,12 +359,17 @@ func (a *app) analyzeCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "analyze",
 		Short: "Compare the staging table with Domains, DomainInformation and invitations",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := a.service(cmd)
-			if err != nil {
+		Long: `Count the staging rows, Domains, DomainInformation and invitations, and the
+staging rows whose domain, DomainInformation or invitation is missing, or
+whose domain is duplicated, as the reference's analysis counts them. It
+refuses a database that does not exist.`,
+		Example: "  ferry registrar analyze\n  ferry registrar analyze --json",
+		Args:    args(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if _, err := a.openRead(cmd.Context()); err != nil {
 				return err
 			}
+			s := registrar.New(a.eng)
 			an, err := s.Analyze(cmd.Context())
 			if err != nil {
 				return err
@@ -311,19 +380,24 @@ func (a *app) analyzeCmd() *cobra.Command {
 }
 
 func printAnalysis(w io.Writer, an registrar.Analysis) {
-	fmt.Fprintf(w, "transition domains:  %d\ndomains:             %d\ndomain information:  %d\ndomain invitations:  %d\n",
-		an.TransitionDomains, an.Domains, an.DomainInformation, an.DomainInvitations)
-	fmt.Fprintf(w, "missing domains: %d, duplicate domains: %d, missing domain information: %d, missing invitations: %d\n",
-		an.MissingDomains, an.DuplicateDomains, an.MissingDomainInformation, an.MissingInvitations)
+	t := newTable(w, "TABLE", "ROWS#")
+	t.row("transition domains", an.TransitionDomains)
+	t.row("domains", an.Domains)
+	t.row("domain information", an.DomainInformation)
+	t.row("domain invitations", an.DomainInvitations)
+	t.flush()
+	fmt.Fprintf(w, "missing domains: %s, duplicate domains: %s, missing domain information: %s, missing invitations: %s\n",
+		num(an.MissingDomains), num(an.DuplicateDomains), num(an.MissingDomainInformation), num(an.MissingInvitations))
 }
 
 func (a *app) domainsCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:   "domains",
-		Short: "List the domains",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := a.open(cmd.Context())
+		Use:     "domains",
+		Short:   "List the domains, with state, expiration date and invitation count",
+		Example: "  ferry registrar domains\n  ferry registrar domains --json",
+		Args:    args(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			db, err := a.openRead(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -359,8 +433,14 @@ func (a *app) loginCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "login --subject SUB --email EMAIL",
 		Short: "Do what sign-in does for a verified person: create the user, retrieve invitations",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
+		Long: `Do what the sign-in callback does once the identity provider has verified a
+person: find or create the user by subject, and turn every pending
+invitation for the e-mail address (in any case) into a manager role.
+A person whose verified address changed keeps their account; the change
+is journalled and reported. An address another account holds is refused.`,
+		Example: "  ferry registrar login --subject 6f1c-a2 --email someone@example.gov",
+		Args:    args(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, err := a.service(cmd)
 			if err != nil {
 				return err

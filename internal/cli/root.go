@@ -1,5 +1,7 @@
 // Package cli is ferry's command line: flag parsing, configuration from the
 // environment, output formatting and exit codes over the library packages.
+// It holds no migration logic: every command calls the same library
+// functions the HTTP service will.
 package cli
 
 import (
@@ -14,9 +16,9 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
+	"github.com/ferrymigrate/ferry"
 	"github.com/ferrymigrate/ferry/internal/engine"
 	"github.com/ferrymigrate/ferry/internal/registrar"
 	"github.com/ferrymigrate/ferry/internal/store"
@@ -39,14 +41,16 @@ func DefaultEnv() Env {
 
 // app is the state shared by all commands of one invocation.
 type app struct {
-	env      Env
-	dbURL    string
-	json     bool
-	debug    bool
-	log      *slog.Logger
-	db       *store.DB
-	eng      *engine.Engine
-	progress *termProgress // nil off a terminal
+	env       Env
+	dbURL     string
+	json      bool
+	debug     bool
+	logFormat string
+	log       *slog.Logger
+	db        *store.DB
+	eng       *engine.Engine
+	progress  *termProgress // nil off a terminal
+	started   time.Time
 	// traceFile, when set, receives the statement totals at close.
 	traceFile string
 	totals    *statementTotals
@@ -59,48 +63,128 @@ func NewRoot(env Env) *cobra.Command {
 }
 
 func newRoot(env Env) (*cobra.Command, *app) {
-	a := &app{env: env}
+	a := &app{env: env, started: time.Now()}
 	root := &cobra.Command{
-		Use:           "ferry",
-		Short:         "ferry carries data from one system into another, safely and fast",
-		SilenceUsage:  true,
-		SilenceErrors: true,
-		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
-			if err := applyEnv(cmd, env.Getenv); err != nil {
-				return err
-			}
-			level := slog.LevelInfo
-			if a.debug {
-				level = slog.LevelDebug
-			}
-			if !env.Terminal && !a.debug {
-				// Off a terminal the summary on stdout/stderr says it all;
-				// routine log lines would only be noise in a pipeline.
-				level = slog.LevelWarn
-			}
-			a.log = slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
-			a.progress = nil
-			if env.Terminal {
-				a.progress = &termProgress{w: env.Stderr}
-			}
-			return nil
-		},
+		Use:   "ferry",
+		Short: "ferry carries data from one system into another, safely and fast",
+		Long: `ferry carries data from one system into another, safely and fast: every run
+is recorded, every rerun is safe, an interrupted run resumes from its
+checkpoint, and bad input is reported row by row.`,
+		Example: `  ferry registrar migrate --directory examples/registrar --yes
+  ferry --db postgres://ferry@db.example/ferry jobs list --kind registrar
+  ferry --json jobs show 12`,
+		Version:           version(),
+		SilenceUsage:      true,
+		SilenceErrors:     true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error { return a.setup(cmd) },
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetIn(env.Stdin)
 	root.SetOut(env.Stdout)
 	root.SetErr(env.Stderr)
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &UsageError{Msg: err.Error()} })
+	root.SuggestionsMinimumDistance = 2
+	root.SetFlagErrorFunc(flagError)
 	pf := root.PersistentFlags()
-	pf.StringVar(&a.dbURL, "db", store.DefaultURL, "database: a SQLite file path, sqlite://PATH or postgres://... (env FERRY_DATABASE_URL)")
-	pf.BoolVar(&a.json, "json", false, "print the result as one JSON object on stdout")
+	pf.StringVar(&a.dbURL, "db", store.DefaultURL, "database: a SQLite file path, sqlite://PATH or postgres://...")
+	pf.BoolVar(&a.json, "json", false, "print the result, or the error, as one JSON object on stdout")
 	pf.BoolVar(&a.debug, "debug", false, "verbose logs, which may include personal data such as e-mail addresses")
-	pf.StringVar(&a.traceFile, "trace-file", "", "write the time of every SQL statement, summed by statement, as JSON to this file at the end (env FERRY_TRACE_FILE)")
-	root.AddCommand(a.registrarCmd(), a.jobsCmd())
+	pf.StringVar(&a.logFormat, "log-format", "text", "log lines as text or json, on stderr")
+	pf.StringVar(&a.traceFile, "trace-file", "", "write the time of every SQL statement, summed by statement, as JSON to this file at the end")
+	root.AddCommand(a.registrarCmd(), a.jobsCmd(), a.dbCmd(), a.versionCmd())
+	finishTree(root)
 	return root, a
 }
 
-// close releases the database, on every path, failures included, and
-// writes the --trace-file.
+// setup applies the environment and builds the logger, before any command runs.
+func (a *app) setup(cmd *cobra.Command) error {
+	if err := applyEnv(cmd, a.env.Getenv); err != nil {
+		return err
+	}
+	level := slog.LevelInfo
+	if a.debug {
+		level = slog.LevelDebug
+	}
+	if !a.env.Terminal && !a.debug {
+		// Off a terminal the summary on stdout/stderr says it all;
+		// routine log lines would only be noise in a pipeline.
+		level = slog.LevelWarn
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch a.logFormat {
+	case "text":
+		a.log = slog.New(slog.NewTextHandler(a.env.Stderr, opts))
+	case "json":
+		a.log = slog.New(slog.NewJSONHandler(a.env.Stderr, opts))
+	default:
+		return usagef("--log-format must be text or json, not %q", a.logFormat)
+	}
+	a.progress = nil
+	if a.env.Terminal && !a.json {
+		a.progress = &termProgress{w: a.env.Stderr}
+	}
+	return nil
+}
+
+// Run executes ferry with args and returns the error to map to an exit code.
+func Run(ctx context.Context, env Env, args []string) error {
+	root, a := newRoot(env)
+	root.SetArgs(args)
+	cmd, err := root.ExecuteContextC(ctx)
+	if cerr := a.close(); err == nil {
+		err = cerr
+	}
+	switch {
+	case err == nil:
+	case ctx.Err() != nil && !errors.Is(err, context.Canceled):
+		// A statement cut short by the signal fails with a driver error;
+		// the cause that matters to the operator is the interruption.
+		return fmt.Errorf("%w: %v", context.Canceled, err)
+	case isCobraUsage(err):
+		err = cleanCobraError(root, err)
+	}
+	var usage *UsageError
+	if errors.As(err, &usage) && usage.Command == "" && cmd != nil && cmd != root {
+		usage.Command = cmd.CommandPath()
+	}
+	return err
+}
+
+// Main runs ferry, reports a failure (as JSON on stdout under --json, as
+// one line on stderr otherwise) and returns the exit status.
+func Main(ctx context.Context, env Env, args []string) int {
+	err := Run(ctx, env, args)
+	if err == nil {
+		return ExitOK
+	}
+	if wantsJSON(env, args) {
+		b, _ := json.Marshal(errorJSON(err))
+		fmt.Fprintln(env.Stdout, string(b))
+	} else {
+		fmt.Fprintln(env.Stderr, Line(err))
+	}
+	return ExitCode(err)
+}
+
+// wantsJSON tells whether --json was asked for, from the arguments and the
+// environment directly: a failure may come before the flags are parsed.
+func wantsJSON(env Env, args []string) bool {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "--json" || a == "--json=true" {
+			return true
+		}
+		if a == "--json=false" {
+			return false
+		}
+	}
+	v, err := parseBool(env.Getenv("FERRY_JSON"))
+	return err == nil && v
+}
+
+// close releases the engine and the database, on every path, failures
+// included, and writes the --trace-file.
 func (a *app) close() error {
 	if a.db == nil {
 		return nil
@@ -118,71 +202,39 @@ func (a *app) close() error {
 	return err
 }
 
-// Run executes ferry with args and returns the error to map to an exit code.
-func Run(ctx context.Context, env Env, args []string) error {
-	root, a := newRoot(env)
-	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
-	if cerr := a.close(); err == nil {
-		err = cerr
-	}
-	switch {
-	case err == nil:
-	case ctx.Err() != nil && !errors.Is(err, context.Canceled):
-		// A statement cut short by the signal fails with a driver error;
-		// the cause that matters to the operator is the interruption.
-		return fmt.Errorf("%w: %v", context.Canceled, err)
-	case isCobraUsage(err):
-		return &UsageError{Msg: err.Error()}
-	}
-	return err
-}
-
-// isCobraUsage recognises cobra's own argument errors, which it returns as
-// plain errors.
-func isCobraUsage(err error) bool {
-	msg := err.Error()
-	for _, s := range []string{"unknown command", "accepts ", "requires at least", "unknown flag", "unknown shorthand", "invalid argument", "flag needs an argument", "required flag"} {
-		if strings.Contains(msg, s) {
-			return true
-		}
-	}
-	return false
-}
-
-// applyEnv fills every flag the user did not set from FERRY_<FLAG>, so
-// configuration comes from flags, then the environment, then defaults.
-func applyEnv(cmd *cobra.Command, getenv func(string) string) error {
-	var err error
-	apply := func(f *pflag.Flag) {
-		if err != nil || f.Changed {
-			return
-		}
-		name := "FERRY_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if f.Name == "db" {
-			name = "FERRY_DATABASE_URL"
-		}
-		if v := getenv(name); v != "" {
-			if e := f.Value.Set(v); e != nil {
-				err = &UsageError{Msg: fmt.Sprintf("%s=%q: %v", name, v, e)}
-			}
-		}
-	}
-	cmd.Flags().VisitAll(apply)
-	cmd.InheritedFlags().VisitAll(apply)
-	return err
-}
-
-// open connects to and migrates the database once per invocation.
+// open connects to the database, creating a SQLite file if need be, and
+// migrates it: for commands that write.
 func (a *app) open(ctx context.Context) (*store.DB, error) {
+	return a.connect(ctx, false)
+}
+
+// openRead opens a database that must exist already, for commands that
+// only read: a mistyped --db is an error, not a new empty database, and a
+// file this process may not write to is read all the same.
+func (a *app) openRead(ctx context.Context) (*store.DB, error) {
+	return a.connect(ctx, true)
+}
+
+func (a *app) connect(ctx context.Context, readOnly bool) (*store.DB, error) {
 	if a.db != nil {
 		return a.db, nil
 	}
-	db, err := store.Open(ctx, a.dbURL)
+	var db *store.DB
+	var err error
+	if readOnly {
+		db, err = store.OpenExisting(ctx, a.dbURL)
+	} else {
+		db, err = store.Open(ctx, a.dbURL)
+	}
 	if err != nil {
 		return nil, err
 	}
-	if err := db.Migrate(ctx, migrationSets...); err != nil {
+	if readOnly {
+		err = a.checkSchema(ctx, db)
+	} else {
+		err = db.Migrate(ctx, migrationSets...)
+	}
+	if err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -200,12 +252,36 @@ func (a *app) open(ctx context.Context) (*store.DB, error) {
 			}
 		})
 	}
+	db.SetWaitNotice(func() {
+		a.log.Warn("waiting for another ferry process to finish its write; a running job commits its current step first")
+	})
 	opts := []engine.Option{engine.WithLogger(a.log)}
 	if a.progress != nil {
 		opts = append(opts, engine.WithObserver(a.progress.observe))
 	}
 	a.db, a.eng = db, engine.New(db, opts...)
 	return db, nil
+}
+
+// checkSchema makes sure a database a reading command opened is ferry's
+// and current. A writable one that is merely behind is brought up to date,
+// as any command would; a read-only one is read only if it is current.
+func (a *app) checkSchema(ctx context.Context, db *store.DB) error {
+	st, err := db.MigrationStatus(ctx, migrationSets...)
+	if err != nil {
+		return err
+	}
+	if st[0].Version == 0 {
+		return &ferry.Error{Code: ferry.EUNAVAILABLE, Message: fmt.Sprintf("%s holds no ferry schema", db),
+			Hint: "check --db or FERRY_DATABASE_URL; only commands that write create a database"}
+	}
+	if err := db.CheckCurrent(ctx, migrationSets...); err != nil {
+		if db.ReadOnly() {
+			return ferry.Wrap(ferry.ESCHEMABEHIND, err)
+		}
+		return db.Migrate(ctx, migrationSets...)
+	}
+	return nil
 }
 
 // migrationSets are the schemas ferry keeps, the engine's first.
@@ -221,6 +297,9 @@ func (a *app) emit(v any, text func(w io.Writer)) error {
 	text(a.env.Stdout)
 	return nil
 }
+
+// elapsed is the time since the command started, for the final line.
+func (a *app) elapsed() string { return seconds(time.Since(a.started)) }
 
 // confirm asks on a terminal; off a terminal only --yes confirms.
 func (a *app) confirm(yes bool, question string) error {
@@ -238,22 +317,4 @@ func (a *app) confirm(yes bool, question string) error {
 		return nil
 	}
 	return fmt.Errorf("%w (not confirmed)", ErrNeedsYes)
-}
-
-// group is a command that only holds subcommands. Cobra would print help and
-// succeed on a mistyped subcommand; a script must see that as a usage error.
-func group(use, short string) *cobra.Command {
-	return &cobra.Command{
-		Use:   use,
-		Short: short,
-		Args:  cobra.ArbitraryArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				return &UsageError{Msg: fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())}
-			}
-			cmd.SetOut(cmd.ErrOrStderr())
-			cmd.Help()
-			return &UsageError{Msg: cmd.CommandPath() + " needs a subcommand"}
-		},
-	}
 }

@@ -170,6 +170,9 @@ func (f Files) checkExist() error {
 	return nil
 }
 
+// Describe names a manifest key's file for people: "domain contacts".
+func Describe(k string) string { return describeKey(k) }
+
 func describeKey(k string) string {
 	switch k {
 	case KeyDomainContacts:

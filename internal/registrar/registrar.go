@@ -11,7 +11,6 @@ package registrar
 import (
 	"context"
 	"embed"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -45,14 +44,15 @@ func New(e *engine.Engine) *Service {
 // running at once would each see the other's half-written state.
 const jobGroup = "registrar"
 
-// ErrInput marks a problem with the files ferry was asked to read.
-var ErrInput = &ferry.Error{Code: ferry.EINPUT, Message: "input error"}
+// ErrInput matches every problem with the files ferry was asked to read
+// (errors.Is), whichever part of ferry found it.
+var ErrInput = &ferry.Error{Code: ferry.EINPUT}
 
 // TooManyRejectsError is returned when rejected rows pass the limit.
 type TooManyRejectsError = engine.TooManyRejectsError
 
 func inputErr(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrInput, fmt.Sprintf(format, args...))
+	return ferry.Errorf(ferry.EINPUT, format, args...)
 }
 
 // States a Domain can be in; the staging statuses use the first three.
