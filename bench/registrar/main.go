@@ -41,15 +41,6 @@ type config struct {
 	Floor       bool
 }
 
-func (c config) want(engine string) bool {
-	for _, e := range c.Engines {
-		if e == engine {
-			return true
-		}
-	}
-	return false
-}
-
 // parseConfig reads the flags; each one's default comes from its
 // environment variable when that is set.
 func parseConfig(args []string, env *harness.Env, stderr io.Writer) (config, error) {

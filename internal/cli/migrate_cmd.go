@@ -110,4 +110,3 @@ deliberately malformed rows. The same seed gives the same files.`,
 	cmd.Flags().Float64Var(&opts.BadRate, "bad-rate", synth.DefaultBadRate, "fraction of deliberately malformed rows")
 	return cmd
 }
-

@@ -427,7 +427,7 @@ func (s *Service) transferInformation(ctx context.Context, tx *store.Tx, run *en
 
 	// Contacts are matched by e-mail, as in the reference; a senior official
 	// without one gets a contact of its own domain.
-	soKey := `CASE WHEN COALESCE(email, '') <> '' THEN `+d.Lower("email")+` ELSE 'domain:' || domain_name END`
+	soKey := `CASE WHEN COALESCE(email, '') <> '' THEN ` + d.Lower("email") + ` ELSE 'domain:' || domain_name END`
 	err := tempTable(ctx, tx, jobID, "ferry_so", `SELECT k.key, k.first_name, k.middle_name, k.last_name, k.email, k.phone, c.id AS contact_id FROM (
 		SELECT `+soKey+` AS key, COALESCE(first_name, '') AS first_name, COALESCE(middle_name, '') AS middle_name,
 		COALESCE(last_name, '') AS last_name, COALESCE(email, '') AS email, COALESCE(phone, '') AS phone,
