@@ -58,7 +58,10 @@ func (a *app) jobsCmd() *cobra.Command {
 					if j.ParentID != nil {
 						parent = strconv.FormatInt(*j.ParentID, 10)
 					}
-					note := j.Phase
+					note := ""
+					if j.Status == engine.Running || j.Status == engine.Interrupted {
+						note = "phase " + j.Phase
+					}
 					if j.Error != "" {
 						note = firstLine(j.Error)
 					}
@@ -137,7 +140,11 @@ subject and detail). On a terminal the record goes through $PAGER.
 			}
 			w, done := a.pager()
 			defer done()
-			fmt.Fprintf(w, "job %d: %s\nstatus: %s (phase %q, attempt %d)\nstarted: %s  %s\n", j.ID, j.Kind, j.Status, j.Phase, j.Attempts,
+			phase := ""
+			if j.Phase != "" {
+				phase = fmt.Sprintf("phase %q, ", j.Phase)
+			}
+			fmt.Fprintf(w, "job %d: %s\nstatus: %s (%sattempt %d)\nstarted: %s  %s\n", j.ID, j.Kind, j.Status, phase, j.Attempts,
 				j.StartedAt.Format("2006-01-02 15:04:05Z"), duration(j))
 			if j.ParentID != nil {
 				fmt.Fprintf(w, "inside job %d\n", *j.ParentID)
@@ -166,7 +173,7 @@ subject and detail). On a terminal the record goes through $PAGER.
 				}
 				t.flush()
 			}
-			fmt.Fprintf(w, "\ncounts: %s\n", j.Counts)
+			fmt.Fprintf(w, "\ncounts: %s\n", compactCounts(j.Counts))
 			if len(counts) > 0 {
 				fmt.Fprintln(w)
 				kinds := make([]string, 0, len(counts))
@@ -289,4 +296,32 @@ func firstLine(s string) string {
 		line = line[:77] + "..."
 	}
 	return line
+}
+
+// compactCounts is a job's counts without what the record shows anyway
+// (its files, findings and rejects, and its steps' own), for people.
+func compactCounts(raw json.RawMessage) string {
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return string(raw)
+	}
+	var prune func(v any) any
+	prune = func(v any) any {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return v
+		}
+		for _, k := range []string{"files", "report", "rejects", "jobId", "resumed"} {
+			delete(m, k)
+		}
+		for k, x := range m {
+			m[k] = prune(x)
+		}
+		return m
+	}
+	b, err := json.Marshal(prune(v))
+	if err != nil {
+		return string(raw)
+	}
+	return string(b)
 }

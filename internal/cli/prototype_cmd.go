@@ -60,8 +60,8 @@ func (a *app) loadDomainsCmd() *cobra.Command {
 		Short: "Create a Domain for each name in an escrow domains file (or standard input)",
 		Long: `Create a Domain, in state "unknown", for every name in an escrow domains file
 that the registrar does not have yet, with its escrow dates; existing
-domains are left alone. This is the design note's first prototype, made
-safe to rerun.`,
+domains are left alone. It is the first, simpler loader of the migration,
+kept and made safe to rerun; migrate does all of this and more.`,
 		Example: `  ferry registrar load-domains escrow_domains.daily.dotgov.GOV.txt
   cat escrow_domains.daily.dotgov.GOV.txt | ferry registrar load-domains`,
 		Args: cobra.MaximumNArgs(1),
@@ -104,8 +104,8 @@ func (a *app) loadInvitationsCmd() *cobra.Command {
 		Long: `Create one DomainInvitation per lower-cased contact e-mail address and
 existing domain, straight from the domain-contacts and contacts files, and
 report the contacts no domain links to and the domains the registrar does
-not have. This is the design note's second prototype, made safe to rerun.
-No invitation is sent.`,
+not have. It is the second of the first, simpler loaders, kept and made
+safe to rerun; migrate does all of this and more. No invitation is sent.`,
 		Example: "  ferry registrar load-invitations escrow_domain_contacts.daily.dotgov.GOV.txt escrow_contacts.daily.dotgov.GOV.txt",
 		Args:    args("DOMAIN_CONTACTS", "CONTACTS"),
 		RunE: func(cmd *cobra.Command, args []string) error {

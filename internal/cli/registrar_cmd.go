@@ -361,8 +361,9 @@ func (a *app) analyzeCmd() *cobra.Command {
 		Short: "Compare the staging table with Domains, DomainInformation and invitations",
 		Long: `Count the staging rows, Domains, DomainInformation and invitations, and the
 staging rows whose domain, DomainInformation or invitation is missing, or
-whose domain is duplicated, as the reference's analysis counts them. It
-refuses a database that does not exist.`,
+whose domain is duplicated, counted per staging row as the registrar's
+own migration analysis counts them. It refuses a database that does not
+exist.`,
 		Example: "  ferry registrar analyze\n  ferry registrar analyze --json",
 		Args:    args(),
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -88,3 +88,20 @@ func TestSideConnectionSeesThisLoadsStatistics(t *testing.T) {
 		}
 	})
 }
+
+// A dry run leaves no side tables behind either: their drop was rolled
+// back with the rest.
+func TestDryRunLeavesNoSideFacts(t *testing.T) {
+	t.Parallel()
+	engines(t, func(t *testing.T, db *store.DB) {
+		if db.Dialect() != store.Postgres {
+			t.Skip("only PostgreSQL builds facts on a second connection")
+		}
+		opts := loadOpts(ownFiles(t))
+		opts.DryRun = true
+		res := mustLoad(t, newService(t, db), opts)
+		eq(t, "dry run", res.DryRun, true)
+		eq(t, "staging rows", countRows(t, db, "transition_domain"), int64(0))
+		eq(t, "side tables left", queryInt(t, db, `SELECT count(*) FROM pg_class WHERE relnamespace = current_schema()::regnamespace AND relname IN ('`+sideStatus+`', '`+sideEnrich+`')`), int64(0))
+	})
+}

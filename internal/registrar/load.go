@@ -78,7 +78,15 @@ func (s *Service) loadTransitionDomains(ctx context.Context, parent *engine.Run,
 			return tx.Exec(ctx, `DELETE FROM transition_domain`)
 		}
 	}
-	if err := s.runLoad(ctx, lj, &res, &res.JobSummary, func() any { return &res }); err != nil {
+	err = s.runLoad(ctx, lj, &res, &res.JobSummary, func() any { return &res })
+	if opts.DryRun && s.DB.Dialect() == store.Postgres {
+		// The side connection committed its tables; the dry run's rollback
+		// took back the statement that dropped them.
+		if derr := s.DB.InTx(context.WithoutCancel(ctx), func(tx *store.Tx) error { return dropTemps(ctx, tx, sideStatus, sideEnrich) }); err == nil {
+			err = derr
+		}
+	}
+	if err != nil {
 		return res, err
 	}
 	s.Log.Info("load finished", "job", res.JobID, "read", res.Rows.Read, "created", res.Rows.Created,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -366,4 +367,41 @@ func TestMigrateInterruptedInTransferFinishes(t *testing.T) {
 			})
 		})
 	}
+}
+
+// An interrupted load whose files then changed can never be resumed: the
+// next load of changed files abandons it, and its scratch rows go instead
+// of staying forever (907,961 of them in one trial).
+func TestChangedInputsClearAbandonedScratch(t *testing.T) {
+	saved := chunkRows
+	chunkRows = resumeChunk
+	t.Cleanup(func() { chunkRows = saved })
+	engines(t, func(t *testing.T, db *store.DB) {
+		files := generatedFiles(t)
+		s := newService(t, db)
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		setProgress(s, cancelAfter("read "+describeKey(KeyDomainContacts), 2, cancel))
+		first, err := s.LoadTransitionDomains(ctx, loadOpts(files))
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("interrupted load: got %v, want context.Canceled", err)
+		}
+		if queryInt(t, db, `SELECT count(*) FROM load_domain_contact WHERE job_id = ?`, first.JobID) == 0 {
+			t.Fatal("nothing was committed before the interruption; the test proves nothing")
+		}
+		setProgress(s, nil)
+		// The operator fixes the file in place and reruns.
+		f, err := os.OpenFile(files[KeyDomainContacts], os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintln(f, "fixed.gov|C1|admin")
+		f.Close()
+		got := mustLoad(t, s, loadOpts(files))
+		eq(t, "resumed", got.Resumed, false)
+		eq(t, "old job", queryStrings(t, db, `SELECT status FROM ferry_job WHERE id = ?`, first.JobID), []string{"abandoned"})
+		for _, tb := range scratchNames {
+			eq(t, "scratch "+tb, countRows(t, db, tb), int64(0))
+		}
+	})
 }

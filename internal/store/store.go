@@ -121,6 +121,9 @@ func openSQLite(rawURL string, existing bool) (*DB, error) {
 			return nil, fmt.Errorf("%w: %s is not a regular file", ErrUnavailable, path)
 		}
 		readOnly = !writable(path)
+	} else if _, err := os.Stat(path); err == nil && !writable(path) {
+		return nil, &ferry.Error{Code: ferry.EUNAVAILABLE, Message: fmt.Sprintf("%s: the database is read-only to this process", path),
+			Hint: "commands that only read (jobs, analyze, domains, db status) work on it; this one writes"}
 	}
 	// WAL lets readers (ferry jobs list) run beside a long load; the busy
 	// timeout turns a concurrent writer into a wait instead of an error.
