@@ -55,13 +55,3 @@ func (p *termProgress) draw(ev engine.Event, final bool) {
 	}
 	fmt.Fprintf(p.w, "\r\033[K%-28s %s%s rows  %s rows/s  %.1fs%s", ev.Phase, bar, human(float64(ev.Rows)), human(ev.Rate()), elapsed, end)
 }
-
-func human(v float64) string {
-	switch {
-	case v >= 1e6:
-		return fmt.Sprintf("%.2fM", v/1e6)
-	case v >= 1e4:
-		return fmt.Sprintf("%.1fk", v/1e3)
-	}
-	return fmt.Sprintf("%.0f", v)
-}

@@ -54,14 +54,6 @@ func TestTrackerDrawsBarAndRate(t *testing.T) {
 	}
 }
 
-func TestHuman(t *testing.T) {
-	for v, want := range map[float64]string{0: "0", 9999: "9999", 10000: "10.0k", 123456: "123.5k", 2500000: "2.50M"} {
-		if got := human(v); got != want {
-			t.Errorf("human(%v) = %q, want %q", v, got, want)
-		}
-	}
-}
-
 // On a terminal a migration draws a line per phase on stderr; off one it
 // draws nothing, and stdout carries only the summary either way.
 func TestProgressOnlyOnTerminal(t *testing.T) {
