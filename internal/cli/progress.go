@@ -310,17 +310,25 @@ func (p *progress) Close() {
 }
 
 // termWriter is mpb's terminal writer for a progress that is only ever
-// created on a terminal: it moves the cursor even when the terminal is
-// behind a wrapper that hides its file, and when the terminal does not
-// tell its size (a pseudo-terminal that was never given one answers 0x0,
-// and mpb would then draw nothing) it draws for 80 columns.
+// created on a terminal:
+//   - it moves the cursor even when the terminal is behind a wrapper that
+//     hides its file;
+//   - every frame starts at the start of a line: the terminal's own echo
+//     (the ^C of an interrupt) would otherwise shift the frame and leave
+//     the start of the old one on screen;
+//   - lines stay one column short of the terminal's width, so that no
+//     terminal wraps them and throws the line count off;
+//   - when the terminal does not tell its size (a pseudo-terminal that was
+//     never given one answers 0x0, and mpb would then draw nothing) it
+//     draws for 80 columns.
 type termWriter struct {
 	*cupwriter.Writer
+	out   io.Writer
 	width int // when set, the width to draw for, whatever the terminal says
 }
 
 func newTermWriter(w io.Writer, width int) termWriter {
-	return termWriter{cupwriter.New(w, true), width}
+	return termWriter{cupwriter.New(w, true), w, width}
 }
 
 func (t termWriter) IsTerminal() bool { return true }
@@ -331,9 +339,16 @@ func (t termWriter) GetTermSize() (width, height int, err error) {
 		return t.width, defaultHeight, nil
 	}
 	if t.Writer.IsTerminal() {
-		if w, h, err := t.Writer.GetTermSize(); err == nil && w > 0 && h > 0 {
-			return w, h, nil
+		if w, h, err := t.Writer.GetTermSize(); err == nil && w > 1 && h > 0 {
+			return w - 1, h, nil
 		}
 	}
-	return defaultWidth, defaultHeight, nil
+	return defaultWidth - 1, defaultHeight, nil
+}
+
+func (t termWriter) Flush(lines int) error {
+	if _, err := io.WriteString(t.out, "\r"); err != nil {
+		return err
+	}
+	return t.Writer.Flush(lines)
 }

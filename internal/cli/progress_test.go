@@ -301,6 +301,29 @@ func TestProgressLogLinesAboveBars(t *testing.T) {
 	}
 }
 
+// The terminal echoes ^C where the cursor is, below the bars; the next
+// frame still starts at the start of its line and leaves nothing of it.
+func TestProgressRedrawsFromLineStart(t *testing.T) {
+	p, out, clock := testProgress(t)
+	clock.set(t0.Add(2 * time.Second))
+	ev := engine.Event{Job: 1, Step: 2, Steps: 3, Phase: "apply", Started: t0, At: t0, State: engine.PhaseRunning}
+	p.observe(ev)
+	waitScreen(t, out, hasPrefix("step 2/3"))
+	fmt.Fprint(out, "^C")
+	ev.State, ev.At = engine.PhaseFailed, t0.Add(2*time.Second)
+	p.observe(ev)
+	p.Close()
+	want := []string{"step 2/3  apply  failed after 2.0s"}
+	if got := screen(t, out.String()); !equal(got, want) {
+		t.Errorf("screen\n got %q\nwant %q", got, want)
+	}
+	// The final frame is drawn twice, which would hide a shifted one
+	// here; on a terminal the shifted line wraps and the count is off.
+	if regexp.MustCompile(`[^\r]\x1b\[[0-9]*A`).MatchString(out.String()) {
+		t.Errorf("a frame does not start at the start of its line: %q", out.String())
+	}
+}
+
 // Phases of several jobs at once, updated and logged from many
 // goroutines: every line ends up whole.
 func TestProgressConcurrent(t *testing.T) {
