@@ -49,7 +49,7 @@ type app struct {
 	log       *slog.Logger
 	db        *store.DB
 	eng       *engine.Engine
-	progress  *termProgress // nil off a terminal
+	progress  *progress // nil off a terminal, and under --json
 	started   time.Time
 	// traceFile, when set, receives the statement totals at close.
 	traceFile string
@@ -109,18 +109,22 @@ func (a *app) setup(cmd *cobra.Command) error {
 		// routine log lines would only be noise in a pipeline.
 		level = slog.LevelWarn
 	}
-	opts := &slog.HandlerOptions{Level: level}
-	switch a.logFormat {
-	case "text":
-		a.log = slog.New(slog.NewTextHandler(a.env.Stderr, opts))
-	case "json":
-		a.log = slog.New(slog.NewJSONHandler(a.env.Stderr, opts))
-	default:
+	if a.logFormat != "text" && a.logFormat != "json" {
 		return usagef("--log-format must be text or json, not %q", a.logFormat)
 	}
+	// Log lines go through the progress display while it is on the
+	// screen, so that a line never tears a bar.
+	logOut := a.env.Stderr
 	a.progress = nil
 	if a.env.Terminal && !a.json {
-		a.progress = &termProgress{w: a.env.Stderr}
+		a.progress = newProgress(a.env.Stderr)
+		logOut = a.progress.Writer()
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if a.logFormat == "json" {
+		a.log = slog.New(slog.NewJSONHandler(logOut, opts))
+	} else {
+		a.log = slog.New(slog.NewTextHandler(logOut, opts))
 	}
 	return nil
 }
@@ -186,6 +190,7 @@ func wantsJSON(env Env, args []string) bool {
 // close releases the engine and the database, on every path, failures
 // included, and writes the --trace-file.
 func (a *app) close() error {
+	a.endProgress()
 	if a.db == nil {
 		return nil
 	}
@@ -290,12 +295,21 @@ var migrationSets = []store.Migrations{engine.Migrations, registrar.Migrations}
 // emit prints v as JSON when --json is set, and otherwise calls text with a
 // writer for the human summary. Either way it is printed exactly once.
 func (a *app) emit(v any, text func(w io.Writer)) error {
+	a.endProgress()
 	if a.json {
 		enc := json.NewEncoder(a.env.Stdout)
 		return enc.Encode(v)
 	}
 	text(a.env.Stdout)
 	return nil
+}
+
+// endProgress finishes the progress display before anything else is
+// printed: the summary, or the error.
+func (a *app) endProgress() {
+	if a.progress != nil {
+		a.progress.Close()
+	}
 }
 
 // elapsed is the time since the command started, for the final line.

@@ -99,6 +99,7 @@ type Run struct {
 
 	progressMu sync.Mutex
 	lastEvent  Event
+	current    *Tracker // the phase running now, for Note
 	finishOnce sync.Once
 }
 

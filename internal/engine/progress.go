@@ -146,8 +146,23 @@ func (r *Run) Phase(name, unit string, total int64) *Tracker {
 	now := time.Now()
 	t := &Tracker{run: r, ev: Event{Job: r.Job.ID, Root: r.root, Kind: r.Job.Kind, Step: step, Steps: steps,
 		Phase: name, Unit: unit, Total: total, Started: now, At: now, State: PhaseRunning}}
+	r.progressMu.Lock()
+	r.current = t
+	r.progressMu.Unlock()
 	r.emit(t.ev)
 	return t
+}
+
+// Note says what the run's current phase is doing now ("pairing domains
+// with e-mails"), for a phase that is one long transaction with nothing to
+// count. It does nothing when no phase is running.
+func (r *Run) Note(detail string) {
+	r.progressMu.Lock()
+	t := r.current
+	r.progressMu.Unlock()
+	if t != nil {
+		t.Detail(detail)
+	}
 }
 
 // PlanSteps says how many steps the run will take, for "step k of n". A

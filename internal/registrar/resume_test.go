@@ -213,7 +213,10 @@ func TestApplyPhaseVisibleDuringApply(t *testing.T) {
 		// When the apply phase starts, read the job's stored phase from
 		// outside any transaction: what `ferry jobs list` would show then.
 		setProgress(s, func(ev engine.Event) {
-			if ev.Phase != "apply" || ev.State != engine.PhaseRunning {
+			// Only the phase's first event comes before its transaction:
+			// later ones (what it is doing) come from inside it, where on
+			// SQLite the one connection is the transaction's.
+			if ev.Phase != "apply" || ev.State != engine.PhaseRunning || seen != "" {
 				return
 			}
 			jobs, err := engine.List(t.Context(), db, engine.Filter{Limit: 1})

@@ -141,6 +141,7 @@ func (s *Service) applyStaging(ctx context.Context, tx *store.Tx, run *engine.Ru
 	}
 	// Contacts: id → e-mail, last row wins. On SQLite the index covers the
 	// e-mail too, so the joins below never visit the table itself.
+	run.Note("contacts")
 	if err := tempTable(ctx, tx, id, "ferry_contact", `SELECT * FROM `+lastPerKey(d, "load_contact", "contact_id", "contact_id, email")+` c`, nil, "contact_id, email"); err != nil {
 		return err
 	}
@@ -153,6 +154,7 @@ func (s *Service) applyStaging(ctx context.Context, tx *store.Tx, run *engine.Ru
 	// However this transaction ends, the side connection is done with first.
 	defer facts.close()
 	// One staging row per distinct (domain, e-mail); roles and contact ids kept for audit.
+	run.Note("pairing e-mails")
 	if err := tempTable(ctx, tx, id, "ferry_pair", `SELECT dc.domain_name, COALESCE(c.email, '') AS username,
 		COALESCE(`+d.StringAgg("NULLIF(dc.role, '')")+`, '') AS roles,
 		`+d.StringAgg("dc.contact_id")+` AS contact_ids, count(*) AS nrows
@@ -161,6 +163,7 @@ func (s *Service) applyStaging(ctx context.Context, tx *store.Tx, run *engine.Ru
 		GROUP BY dc.domain_name, COALESCE(c.email, '')`, nil, "domain_name, username"); err != nil {
 		return err
 	}
+	run.Note("statuses, enrichment")
 	if err := facts.ready(); err != nil {
 		return err
 	}
@@ -226,6 +229,7 @@ func (s *Service) applyStaging(ctx context.Context, tx *store.Tx, run *engine.Ru
 			return err
 		}
 	}
+	run.Note("staging rows")
 	created, err := execJob(ctx, tx, id, `INSERT INTO transition_domain (username, domain_name, status, epp_statuses, contact_roles,
 		email_sent, processed, `+strings.Join(enrichSet, ", ")+`, job_id, created_at, updated_at)
 		SELECT s.username, s.domain_name, s.status, s.epp_statuses, s.roles, false, false, s.`+strings.Join(enrichSet, ", s.")+`, @job, @now, @now
@@ -249,6 +253,7 @@ func (s *Service) applyStaging(ctx context.Context, tx *store.Tx, run *engine.Ru
 			return err
 		}
 	}
+	run.Note("findings")
 	if err := s.stageFindings(ctx, tx, run, enrich, facts); err != nil {
 		return err
 	}
