@@ -120,3 +120,38 @@ func TestSignInWaitsForRunningJob(t *testing.T) {
 		t.Errorf("stdout %q", stdout)
 	}
 }
+
+// The database is closed on every path, failures included: a failed
+// command leaves no connection behind. (It used to be closed only when the
+// command succeeded.)
+func TestDatabaseClosedOnFailure(t *testing.T) {
+	dbURL, ok := storetest.URLs(t)["postgres"]
+	if !ok {
+		t.Skipf("needs PostgreSQL: set %s", storetest.EnvPostgres)
+	}
+	if _, stderr, code := run(t, "--db", dbURL, "db", "migrate"); code != 0 {
+		t.Fatalf("db migrate: %s", stderr)
+	}
+	for _, argv := range [][]string{
+		{"jobs", "show", "999"},
+		{"registrar", "migrate", "--directory", "no-such-directory"},
+		{"registrar", "load-transition-domains", example + "/escrow_contacts.daily.dotgov.GOV.txt", example + "/escrow_contacts.daily.dotgov.GOV.txt", example + "/escrow_domain_statuses.daily.dotgov.GOV.txt"},
+	} {
+		if _, _, code := run(t, append([]string{"--db", dbURL}, argv...)...); code == 0 {
+			t.Fatalf("%v succeeded; the test needs a failure", argv)
+		}
+		db, err := store.Open(context.Background(), dbURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var others int
+		err = db.QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`).Scan(&others)
+		db.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if others != 0 {
+			t.Errorf("after %v failed, %d connections to the database are still open", argv, others)
+		}
+	}
+}
