@@ -155,3 +155,27 @@ func TestDatabaseClosedOnFailure(t *testing.T) {
 		}
 	}
 }
+
+// Processes started together on a new SQLite file all migrate it, one after
+// the other, instead of one failing halfway ("partial migration error").
+func TestConcurrentFirstRunsOnANewFile(t *testing.T) {
+	for round := range 5 {
+		path := filepath.Join(t.TempDir(), fmt.Sprintf("new%d.db", round))
+		errs := make(chan error, 4)
+		for range 4 {
+			go func() {
+				db, err := store.Open(context.Background(), path)
+				if err == nil {
+					err = db.Migrate(context.Background(), migrationSets...)
+					db.Close()
+				}
+				errs <- err
+			}()
+		}
+		for range 4 {
+			if err := <-errs; err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+	}
+}

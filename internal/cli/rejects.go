@@ -39,7 +39,7 @@ func (a *app) openRejects(path string, inputs registrar.Files) (*rejectReport, e
 		}
 	}
 	if db := sqlitePath(a.dbURL); db != "" {
-		for _, p := range []string{db, db + "-wal", db + "-shm", engine.LockFile(db)} {
+		for _, p := range []string{db, db + "-wal", db + "-shm", store.LockFile(db)} {
 			if engine.SameFile(path, p) {
 				return nil, usagef("--rejects %s is the database; it would be overwritten", path)
 			}

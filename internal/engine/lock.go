@@ -36,6 +36,17 @@ type lockBackend interface {
 	close() error
 }
 
+// fileLocks is the SQLite backend: the store's byte-range locks beside the
+// database file.
+type fileLocks struct{ *store.FileLocks }
+
+func (f fileLocks) tryLock(_ context.Context, key int64) (bool, error) { return f.TryLock(key) }
+func (f fileLocks) unlock(_ context.Context, key int64) error          { return f.Unlock(key) }
+func (f fileLocks) heldElsewhere(_ context.Context, key int64) (bool, error) {
+	return f.HeldElsewhere(key)
+}
+func (f fileLocks) close() error { return f.Close() }
+
 // locker tracks the locks this engine holds, so that it never asks the
 // backend twice for one name (advisory locks are reentrant per session,
 // which would hide a second job of this process behind the first).
@@ -57,7 +68,11 @@ func newLocker(db *store.DB) *locker {
 		if db.Dialect() == store.Postgres {
 			return openAdvisoryLocks(db)
 		}
-		return openFileLocks(db.Path())
+		fl, err := store.OpenFileLocks(db.Path())
+		if err != nil {
+			return nil, err
+		}
+		return fileLocks{fl}, nil
 	}
 	return l
 }

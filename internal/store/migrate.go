@@ -83,6 +83,11 @@ func (db *DB) provider(m Migrations) (*goose.Provider, error) {
 // session advisory lock makes concurrent ferry processes apply each
 // migration exactly once; on SQLite the database file lock does the same.
 func (db *DB) Migrate(ctx context.Context, sets ...Migrations) error {
+	unlock, err := db.lockForMigration(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	for _, m := range sets {
 		p, err := db.provider(m)
 		if err != nil {
@@ -93,6 +98,40 @@ func (db *DB) Migrate(ctx context.Context, sets ...Migrations) error {
 		}
 	}
 	return nil
+}
+
+// lockForMigration keeps two processes from migrating one SQLite file at
+// once: goose has no lock for SQLite, and two first runs started together
+// on a new file both created the tables, one failing halfway ("partial
+// migration error"). The lock is byte 0 of the lock file beside the
+// database; the second process waits for the first, then finds nothing to
+// do. PostgreSQL has goose's own session lock.
+func (db *DB) lockForMigration(ctx context.Context) (unlock func(), err error) {
+	if db.dialect != SQLite || db.path == "" {
+		return func() {}, nil
+	}
+	l, err := OpenFileLocks(db.path)
+	if err != nil {
+		return nil, err
+	}
+	pause := 10 * time.Millisecond
+	for {
+		ok, err := l.tryMigrationLock()
+		if err != nil {
+			l.Close()
+			return nil, err
+		}
+		if ok {
+			return func() { _ = l.unlockMigration(); l.Close() }, nil
+		}
+		select {
+		case <-ctx.Done():
+			l.Close()
+			return nil, ctx.Err()
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 200*time.Millisecond)
+	}
 }
 
 // MigrationStatus reports each set's applied and pending migrations

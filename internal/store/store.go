@@ -82,7 +82,9 @@ func open(ctx context.Context, rawURL string, existing bool) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := db.sql.PingContext(ctx); err != nil {
+	// Opening a connection sets the journal mode, which waits for another
+	// process's write like any write does.
+	if err := db.retryBusy(ctx, func() error { return db.sql.PingContext(ctx) }); err != nil {
 		db.sql.Close()
 		return nil, fmt.Errorf("%w: %s: %v", ErrUnavailable, db.display, err)
 	}

@@ -1,4 +1,4 @@
-package engine
+package store
 
 import "golang.org/x/sys/unix"
 
