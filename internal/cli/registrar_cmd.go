@@ -431,6 +431,7 @@ func (a *app) domainsCmd() *cobra.Command {
 
 func (a *app) loginCmd() *cobra.Command {
 	var subject, email string
+	var dryRun bool
 	cmd := &cobra.Command{
 		Use:   "login --subject SUB --email EMAIL",
 		Short: "Do what sign-in does for a verified person: create the user, retrieve invitations",
@@ -439,14 +440,18 @@ person: find or create the user by subject, and turn every pending
 invitation for the e-mail address (in any case) into a manager role.
 A person whose verified address changed keeps their account; the change
 is journalled and reported. An address another account holds is refused.`,
-		Example: "  ferry registrar login --subject 6f1c-a2 --email someone@example.gov",
+		Example: "  ferry registrar login --subject 6f1c-a2 --email someone@example.gov\n  ferry registrar login --subject 6f1c-a2 --email someone@example.gov --dry-run",
 		Args:    args(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, err := a.service(cmd)
 			if err != nil {
 				return err
 			}
-			res, err := s.Login(cmd.Context(), subject, email)
+			login := s.Login
+			if dryRun {
+				login = s.LoginDryRun
+			}
+			res, err := login(cmd.Context(), subject, email)
 			if err != nil {
 				return err
 			}
@@ -455,7 +460,12 @@ is journalled and reported. An address another account holds is refused.`,
 				if res.UserCreated {
 					verb = "new"
 				}
-				fmt.Fprintf(w, "%s user %d: %d invitations retrieved; manages %d domains\n", verb, res.UserID, res.Retrieved, len(res.Domains))
+				if res.DryRun {
+					fmt.Fprintf(w, "dry run: %s user %d: %d invitations would be retrieved; would manage %d domains; nothing was changed\n",
+						verb, res.UserID, res.Retrieved, len(res.Domains))
+				} else {
+					fmt.Fprintf(w, "%s user %d: %d invitations retrieved; manages %d domains\n", verb, res.UserID, res.Retrieved, len(res.Domains))
+				}
 				if res.EmailChanged {
 					fmt.Fprintln(w, "  the verified e-mail address changed since the last sign-in; the change is journalled")
 				}
@@ -467,6 +477,7 @@ is journalled and reported. An address another account holds is refused.`,
 	}
 	cmd.Flags().StringVar(&subject, "subject", "", "the identity provider's subject (user id)")
 	cmd.Flags().StringVar(&email, "email", "", "the verified e-mail address")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "show what the sign-in would do, and change nothing")
 	cmd.MarkFlagRequired("subject")
 	cmd.MarkFlagRequired("email")
 	return cmd

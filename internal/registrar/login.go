@@ -21,6 +21,7 @@ type LoginResult struct {
 	UserID      int64  `json:"userId"`
 	Subject     string `json:"subject"`
 	UserCreated bool   `json:"userCreated"`
+	DryRun      bool   `json:"dryRun,omitempty"`
 	// EmailChanged says the identity provider gave this person another
 	// verified address than at their last sign-in.
 	EmailChanged bool     `json:"emailChanged"`
@@ -46,15 +47,26 @@ var ErrEmailTaken = &ferry.Error{Code: ferry.ECONFLICT, Message: "the e-mail add
 // already holds is refused: one mailbox claimed by two accounts is for
 // people to sort out, and nothing changes until they do.
 func (s *Service) Login(ctx context.Context, subject, email string) (LoginResult, error) {
+	return s.signIn(ctx, subject, email, false)
+}
+
+// LoginDryRun is Login in a transaction that is rolled back: what a
+// person's sign-in would retrieve, changing nothing.
+func (s *Service) LoginDryRun(ctx context.Context, subject, email string) (LoginResult, error) {
+	return s.signIn(ctx, subject, email, true)
+}
+
+func (s *Service) signIn(ctx context.Context, subject, email string, dryRun bool) (LoginResult, error) {
 	subject, email = strings.TrimSpace(subject), strings.TrimSpace(email)
 	// The job record names the subject, an opaque id, never the e-mail.
-	return recorded(ctx, s, engine.Spec{Kind: "registrar.login", Args: map[string]string{"subject": subject}}, func(run *engine.Run) (LoginResult, error) {
-		return s.login(ctx, run, subject, email)
+	spec := engine.Spec{Kind: "registrar.login", DryRun: dryRun, Args: map[string]any{"subject": subject, "dryRun": dryRun}}
+	return recorded(ctx, s, spec, func(run *engine.Run) (LoginResult, error) {
+		return s.login(ctx, run, subject, email, dryRun)
 	})
 }
 
-func (s *Service) login(ctx context.Context, run *engine.Run, subject, email string) (LoginResult, error) {
-	res := LoginResult{Subject: subject, Domains: []string{}}
+func (s *Service) login(ctx context.Context, run *engine.Run, subject, email string, dryRun bool) (LoginResult, error) {
+	res := LoginResult{Subject: subject, DryRun: dryRun, Domains: []string{}}
 	if subject == "" {
 		return res, invalidf("a sign-in needs a subject (the identity provider's user id)")
 	}
@@ -65,7 +77,11 @@ func (s *Service) login(ctx context.Context, run *engine.Run, subject, email str
 		return res, invalidf("a sign-in needs a valid e-mail address")
 	}
 	now := nowUTC()
-	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+	inTx := s.DB.InTx
+	if dryRun {
+		inTx = run.DryRun
+	}
+	err := inTx(ctx, func(tx *store.Tx) error {
 		d := tx.Dialect()
 		var other int64
 		err := tx.QueryRow(ctx, `SELECT id FROM registrar_user WHERE `+d.Lower("email")+` = `+d.Lower("?")+`
