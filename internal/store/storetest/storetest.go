@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -28,8 +29,9 @@ func Engines(t *testing.T, fn func(t *testing.T, db *store.DB), sets ...store.Mi
 	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t, sets...)) })
 }
 
-// URLs returns one fresh, migrated database URL per engine (the PostgreSQL
-// one only when configured), for tests that run the ferry binary.
+// URLs returns one fresh, empty (not migrated) database URL per engine
+// (the PostgreSQL one only when configured), for tests that run the ferry
+// binary, which migrates a database on first use.
 func URLs(t *testing.T) map[string]string {
 	t.Helper()
 	urls := map[string]string{"sqlite": filepath.Join(t.TempDir(), "ferry.db")}
@@ -52,43 +54,66 @@ func Postgres(t *testing.T, sets ...store.Migrations) *store.DB {
 	return open(t, NewPostgresDatabase(t), sets)
 }
 
-// NewPostgresDatabase creates an empty database and returns its URL; it is
-// dropped, with any connections still open, when the test ends.
-func NewPostgresDatabase(t *testing.T) string {
+// adminURL is FERRY_TEST_POSTGRES_URL, or skips the test.
+func adminURL(t *testing.T) string {
 	t.Helper()
 	admin := os.Getenv(EnvPostgres)
 	if admin == "" {
 		t.Skipf("PostgreSQL tests skipped: set %s (e.g. postgres://postgres@127.0.0.1:5432/test) to run them", EnvPostgres)
 	}
-	ctx := context.Background()
+	return admin
+}
+
+// NewPostgresDatabase creates an empty database and returns its URL; it is
+// dropped, with any connections still open, when the test ends.
+func NewPostgresDatabase(t *testing.T) string {
+	t.Helper()
+	dbURL, drop, err := CreatePostgresDatabase(context.Background(), adminURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := drop(); err != nil {
+			t.Error(err)
+		}
+	})
+	return dbURL
+}
+
+// CreatePostgresDatabase makes an empty database named ferry_test_<random>
+// on the server of admin, and returns its URL and a function that drops
+// it, connections and all. It is NewPostgresDatabase for callers without
+// a *testing.T.
+func CreatePostgresDatabase(ctx context.Context, admin string) (dbURL string, drop func() error, err error) {
+	u, err := url.Parse(admin)
+	if err != nil {
+		return "", nil, fmt.Errorf("parsing %s: %v", EnvPostgres, err)
+	}
 	conn, err := pgx.Connect(ctx, admin)
 	if err != nil {
-		t.Fatalf("connecting to %s: %v", EnvPostgres, err)
+		return "", nil, fmt.Errorf("connecting to %s: %v", EnvPostgres, err)
 	}
 	defer conn.Close(ctx)
 	var b [6]byte
 	rand.Read(b[:])
 	name := "ferry_test_" + hex.EncodeToString(b[:])
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("creating test database: %v", err)
+		return "", nil, fmt.Errorf("creating %s: %v", name, err)
 	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), admin)
+	drop = func() error {
+		ctx := context.Background()
+		c, err := pgx.Connect(ctx, admin)
 		if err != nil {
-			t.Errorf("dropping %s: %v", name, err)
-			return
+			return fmt.Errorf("dropping %s: %v", name, err)
 		}
-		defer c.Close(context.Background())
-		if _, err := c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("dropping %s: %v", name, err)
+		defer c.Close(ctx)
+		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			return fmt.Errorf("dropping %s: %v", name, err)
 		}
-	})
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatalf("parsing %s: %v", EnvPostgres, err)
+		return nil
 	}
 	u.Path = "/" + name
-	return u.String()
+	return u.String(), drop, nil
 }
 
 func open(t *testing.T, dbURL string, sets []store.Migrations) *store.DB {
