@@ -1,6 +1,8 @@
 // Package storetest gives tests a fresh, migrated database on every engine
 // ferry supports: SQLite always, PostgreSQL when FERRY_TEST_POSTGRES_URL is
-// set. Each call gets its own database, dropped when the test ends.
+// set. On SQLite each call gets its own file; on PostgreSQL its own schema,
+// lent from a pool of migrated ones (see pool.go) and emptied before the
+// next test borrows it.
 package storetest
 
 import (
@@ -47,11 +49,33 @@ func SQLite(t *testing.T, sets ...store.Migrations) *store.DB {
 	return open(t, filepath.Join(t.TempDir(), "ferry.db"), sets)
 }
 
-// Postgres opens a freshly created PostgreSQL database migrated with
-// sets, or skips the test with a message saying how to enable it.
+// Postgres opens a PostgreSQL schema of its own for the test, migrated
+// with sets and holding no rows, or skips the test with a message saying
+// how to enable it. The schema is the connections' search_path, so the
+// test sees it as a database of its own (but a query of the catalog that
+// does not ask for current_schema() sees the other tests' schemas too).
+// The test may change it as it likes: when it ends, what the migrations
+// did not make is dropped, a schema changed otherwise is built again, and
+// the schema is lent to the next test of the same sets.
 func Postgres(t *testing.T, sets ...store.Migrations) *store.DB {
 	t.Helper()
-	return open(t, NewPostgresDatabase(t), sets)
+	admin := adminURL(t)
+	ctx := context.Background()
+	dbURL, release, err := LeasePostgres(ctx, admin, sets...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := release(); err != nil {
+			t.Error(err)
+		}
+	})
+	db, err := store.Open(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
 
 // adminURL is FERRY_TEST_POSTGRES_URL, or skips the test.
