@@ -5,7 +5,7 @@ package main
 //
 //	go test ./cmd/ferry                                    SQLite only
 //	FERRY_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test go test ./cmd/ferry
-//	                                                       also PostgreSQL, one new database per script
+//	                                                       also PostgreSQL, one pooled schema per script
 //	go test ./cmd/ferry -run 'TestScripts/sqlite/migrate_example$'   one script
 //	go test ./cmd/ferry -run TestScripts/sqlite/orgdata -update      rewrite a script's expected files
 //
@@ -15,14 +15,11 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,9 +28,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/ferrymigrate/ferry/internal/engine"
+	"github.com/ferrymigrate/ferry/internal/registrar"
 	"github.com/ferrymigrate/ferry/internal/store"
 	"github.com/ferrymigrate/ferry/internal/store/storetest"
 )
@@ -104,7 +102,8 @@ func TestScripts(t *testing.T) {
 //   - $EXAMPLES: the bundled example export, and a private copy in $WORK/example;
 //   - $GETGOV: the shared reference fixtures ("" when absent; see [getgov]);
 //   - FERRY_DATABASE_URL unset under SQLite, so ferry uses $WORK/ferry.db,
-//     and a database of its own under PostgreSQL.
+//     and under PostgreSQL a schema of its own, migrated and empty, lent
+//     from storetest's pool (ferry finds nothing to migrate in it).
 func setup(env *testscript.Env, engine, getgov, examples string) error {
 	env.Setenv("DB", engine)
 	env.Setenv("GETGOV", getgov)
@@ -115,12 +114,12 @@ func setup(env *testscript.Env, engine, getgov, examples string) error {
 	if engine != "postgres" {
 		return nil
 	}
-	dbURL, drop, err := createPostgresDB(os.Getenv(storetest.EnvPostgres))
+	dbURL, release, err := storetest.LeasePostgres(context.Background(), os.Getenv(storetest.EnvPostgres), migrationSets...)
 	if err != nil {
 		return err
 	}
 	env.Defer(func() {
-		if err := drop(); err != nil {
+		if err := release(); err != nil {
 			env.T().Log(err)
 		}
 	})
@@ -128,42 +127,9 @@ func setup(env *testscript.Env, engine, getgov, examples string) error {
 	return nil
 }
 
-// createPostgresDB makes an empty database named ferry_test_<random> and
-// returns its URL and a function that drops it, connections and all.
-// (storetest.NewPostgresDatabase needs a *testing.T, which a testscript
-// Setup function does not have.)
-func createPostgresDB(admin string) (string, func() error, error) {
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		return "", nil, fmt.Errorf("connecting to %s: %v", storetest.EnvPostgres, err)
-	}
-	defer conn.Close(ctx)
-	var b [6]byte
-	rand.Read(b[:])
-	name := "ferry_test_" + hex.EncodeToString(b[:])
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		return "", nil, fmt.Errorf("creating %s: %v", name, err)
-	}
-	drop := func() error {
-		c, err := pgx.Connect(context.Background(), admin)
-		if err != nil {
-			return fmt.Errorf("dropping %s: %v", name, err)
-		}
-		defer c.Close(context.Background())
-		if _, err := c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			return fmt.Errorf("dropping %s: %v", name, err)
-		}
-		return nil
-	}
-	u, err := url.Parse(admin)
-	if err != nil {
-		drop()
-		return "", nil, fmt.Errorf("parsing %s: %v", storetest.EnvPostgres, err)
-	}
-	u.Path = "/" + name
-	return u.String(), drop, nil
-}
+// migrationSets are the sets ferry applies, so that a lent schema is what
+// ferry would make of a new database.
+var migrationSets = []store.Migrations{engine.Migrations, registrar.Migrations}
 
 // cmdExitcode runs a program like exec and checks its exact exit status:
 //

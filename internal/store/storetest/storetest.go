@@ -1,12 +1,15 @@
 // Package storetest gives tests a fresh, migrated database on every engine
 // ferry supports: SQLite always, PostgreSQL when FERRY_TEST_POSTGRES_URL is
-// set. Each call gets its own database, dropped when the test ends.
+// set. On SQLite each call gets its own file; on PostgreSQL its own schema,
+// lent from a pool of migrated ones (see pool.go) and emptied before the
+// next test borrows it.
 package storetest
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -28,8 +31,9 @@ func Engines(t *testing.T, fn func(t *testing.T, db *store.DB), sets ...store.Mi
 	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t, sets...)) })
 }
 
-// URLs returns one fresh, migrated database URL per engine (the PostgreSQL
-// one only when configured), for tests that run the ferry binary.
+// URLs returns one fresh, empty (not migrated) database URL per engine
+// (the PostgreSQL one only when configured), for tests that run the ferry
+// binary, which migrates a database on first use.
 func URLs(t *testing.T) map[string]string {
 	t.Helper()
 	urls := map[string]string{"sqlite": filepath.Join(t.TempDir(), "ferry.db")}
@@ -45,50 +49,95 @@ func SQLite(t *testing.T, sets ...store.Migrations) *store.DB {
 	return open(t, filepath.Join(t.TempDir(), "ferry.db"), sets)
 }
 
-// Postgres opens a freshly created PostgreSQL database migrated with
-// sets, or skips the test with a message saying how to enable it.
+// Postgres opens a PostgreSQL schema of its own for the test, migrated
+// with sets and holding no rows, or skips the test with a message saying
+// how to enable it. The schema is the connections' search_path, so the
+// test sees it as a database of its own (but a query of the catalog that
+// does not ask for current_schema() sees the other tests' schemas too).
+// The test may change it as it likes: when it ends, what the migrations
+// did not make is dropped, a schema changed otherwise is built again, and
+// the schema is lent to the next test of the same sets.
 func Postgres(t *testing.T, sets ...store.Migrations) *store.DB {
 	t.Helper()
-	return open(t, NewPostgresDatabase(t), sets)
+	admin := adminURL(t)
+	ctx := context.Background()
+	dbURL, release, err := LeasePostgres(ctx, admin, sets...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := release(); err != nil {
+			t.Error(err)
+		}
+	})
+	db, err := store.Open(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// adminURL is FERRY_TEST_POSTGRES_URL, or skips the test.
+func adminURL(t *testing.T) string {
+	t.Helper()
+	admin := os.Getenv(EnvPostgres)
+	if admin == "" {
+		t.Skipf("PostgreSQL tests skipped: set %s (e.g. postgres://postgres@127.0.0.1:5432/test) to run them", EnvPostgres)
+	}
+	return admin
 }
 
 // NewPostgresDatabase creates an empty database and returns its URL; it is
 // dropped, with any connections still open, when the test ends.
 func NewPostgresDatabase(t *testing.T) string {
 	t.Helper()
-	admin := os.Getenv(EnvPostgres)
-	if admin == "" {
-		t.Skipf("PostgreSQL tests skipped: set %s (e.g. postgres://postgres@127.0.0.1:5432/test) to run them", EnvPostgres)
+	dbURL, drop, err := CreatePostgresDatabase(context.Background(), adminURL(t))
+	if err != nil {
+		t.Fatal(err)
 	}
-	ctx := context.Background()
+	t.Cleanup(func() {
+		if err := drop(); err != nil {
+			t.Error(err)
+		}
+	})
+	return dbURL
+}
+
+// CreatePostgresDatabase makes an empty database named ferry_test_<random>
+// on the server of admin, and returns its URL and a function that drops
+// it, connections and all. It is NewPostgresDatabase for callers without
+// a *testing.T.
+func CreatePostgresDatabase(ctx context.Context, admin string) (dbURL string, drop func() error, err error) {
+	u, err := url.Parse(admin)
+	if err != nil {
+		return "", nil, fmt.Errorf("parsing %s: %v", EnvPostgres, err)
+	}
 	conn, err := pgx.Connect(ctx, admin)
 	if err != nil {
-		t.Fatalf("connecting to %s: %v", EnvPostgres, err)
+		return "", nil, fmt.Errorf("connecting to %s: %v", EnvPostgres, err)
 	}
 	defer conn.Close(ctx)
 	var b [6]byte
 	rand.Read(b[:])
 	name := "ferry_test_" + hex.EncodeToString(b[:])
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("creating test database: %v", err)
+		return "", nil, fmt.Errorf("creating %s: %v", name, err)
 	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), admin)
+	drop = func() error {
+		ctx := context.Background()
+		c, err := pgx.Connect(ctx, admin)
 		if err != nil {
-			t.Errorf("dropping %s: %v", name, err)
-			return
+			return fmt.Errorf("dropping %s: %v", name, err)
 		}
-		defer c.Close(context.Background())
-		if _, err := c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("dropping %s: %v", name, err)
+		defer c.Close(ctx)
+		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			return fmt.Errorf("dropping %s: %v", name, err)
 		}
-	})
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatalf("parsing %s: %v", EnvPostgres, err)
+		return nil
 	}
 	u.Path = "/" + name
-	return u.String()
+	return u.String(), drop, nil
 }
 
 func open(t *testing.T, dbURL string, sets []store.Migrations) *store.DB {
