@@ -59,6 +59,10 @@ func (a *advisoryLocks) heldElsewhere(ctx context.Context, key int64) (bool, err
 // close ends the session, which drops every lock it holds. Returning the
 // connection to the pool would keep the session, locks and all, alive.
 func (a *advisoryLocks) close() error {
+	// Let go of every lock first, synchronously: the session's end reaches
+	// the server a moment after the connection is dropped, and another
+	// process checking in that moment would still find the locks held.
+	_, _ = a.conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock_all()`)
 	// Raw with ErrBadConn closes the driver connection for good.
 	_ = a.conn.Raw(func(any) error { return driver.ErrBadConn })
 	_ = a.conn.Close()

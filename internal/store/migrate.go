@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"time"
 
@@ -65,7 +66,16 @@ func (db *DB) provider(m Migrations) (*goose.Provider, error) {
 	opts := []goose.ProviderOption{goose.WithTableName(m.Table), goose.WithDisableGlobalRegistry(true)}
 	if db.dialect == Postgres {
 		gd = goose.DialectPostgres
-		locker, err := lock.NewPostgresSessionLocker()
+		// goose's lock is one advisory lock for the whole database; keyed by
+		// the schema, ferry schemas side by side in one database (as the
+		// tests' are) migrate without waiting for each other.
+		var schema string
+		if err := db.QueryRow(context.Background(), `SELECT current_schema()`).Scan(&schema); err != nil {
+			return nil, wrapErr(err)
+		}
+		h := fnv.New64a()
+		h.Write([]byte("ferry-migrate\x00" + schema))
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(int64(h.Sum64())))
 		if err != nil {
 			return nil, err
 		}
