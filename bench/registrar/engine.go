@@ -114,7 +114,7 @@ func (r *run) sqlite(ctx context.Context) *engineRun {
 // ferrySchema creates ferry's schema before the timed steps, so they do
 // not include it.
 func (r *run) ferrySchema(ctx context.Context, dbURL string) error {
-	cmd := exec.CommandContext(ctx, r.ferry.Path, "--db", dbURL, "jobs", "list")
+	cmd := exec.CommandContext(ctx, r.ferry.Path, "--db", dbURL, "db", "migrate")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("creating ferry's schema: %w: %s", err, harness.TailLines(out, 5))
 	}
