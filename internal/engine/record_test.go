@@ -44,7 +44,11 @@ func TestRedact(t *testing.T) {
 	for _, tt := range []struct{ in, want string }{
 		{`invalid date "someone@example.test"`, `invalid date "<e-mail>"`},
 		{`invalid status "(802) 555-0141"`, `invalid status "<phone>"`},
-		{`bad CrDate "202-555-0199x"`, `bad CrDate "<phone>x"`},
+		{`bad CrDate "202-555-0199x"`, `bad CrDate "202-555-0199x"`},
+		{`contact CT2000001`, `contact CT2000001`},
+		{`ids 2000001_CONTACT, (802) 555-0141 and 802.555.0199`, `ids 2000001_CONTACT, <phone> and <phone>`},
+		{`802-555-0141,802-555-0142`, `<phone>,<phone>`},
+		{`zip 20500-0001`, `zip 20500-0001`},
 		{`phone +1 802 555 0141 here`, `phone <phone> here`},
 		{`bad CrDate "2011-02-30T10:30:00Z"`, `bad CrDate "2011-02-30T10:30:00Z"`},
 		{`date 20231106 kept`, `date 20231106 kept`},

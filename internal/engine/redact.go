@@ -14,10 +14,12 @@ import (
 var (
 	emailLike = regexp.MustCompile(`[^\s"'<>()\[\],;|]+@[^\s"'<>()\[\],;|]+`)
 	// A phone number: seven or more digits, with the separators people
-	// type between them.
-	phoneLike = regexp.MustCompile(`\+?\(?\d(?:[\d\s().\-/]*\d){6,}\)?`)
-	// Dates and timestamps look like phone numbers to the pattern above.
-	dateLike = regexp.MustCompile(`^(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}|(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]))$`)
+	// type between them, standing on its own: digits that are part of a
+	// word, such as a contact id CT2000001, are no phone number. The
+	// boundaries are matched (RE2 has no lookaround) and put back.
+	phoneLike = regexp.MustCompile(`(^|[^\p{L}\p{N}_])(\+?\(?\d(?:[\d\s().\-/]*\d){6,}\)?)($|[^\p{L}\p{N}_])`)
+	// Dates, and ZIP+4 codes, look like phone numbers to the pattern above.
+	dateLike = regexp.MustCompile(`^(?:\d{5}-\d{4}|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}|(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]))$`)
 )
 
 // Redact masks e-mail addresses and phone numbers in s.
@@ -34,10 +36,26 @@ func Redact(s string) string {
 	if digits < 7 {
 		return s
 	}
-	return phoneLike.ReplaceAllStringFunc(s, func(m string) string {
-		if dateLike.MatchString(strings.TrimSpace(m)) {
-			return m
+	var b strings.Builder
+	last := 0
+	// Each match consumes the boundary after it, which may be the boundary
+	// before the next number; searching again from that boundary finds it.
+	for pos := 0; pos < len(s); {
+		m := phoneLike.FindStringSubmatchIndex(s[pos:])
+		if m == nil {
+			break
 		}
-		return "<phone>"
-	})
+		start, end := pos+m[4], pos+m[5]
+		if number := s[start:end]; !dateLike.MatchString(strings.TrimSpace(number)) {
+			b.WriteString(s[last:start])
+			b.WriteString("<phone>")
+			last = end
+		}
+		pos = end
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
 }
