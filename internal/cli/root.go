@@ -22,6 +22,7 @@ import (
 	"github.com/ferrymigrate/ferry/internal/engine"
 	"github.com/ferrymigrate/ferry/internal/registrar"
 	"github.com/ferrymigrate/ferry/internal/store"
+	"github.com/ferrymigrate/ferry/internal/tenant"
 )
 
 // Env holds the process's outside world, so tests can run commands in-process.
@@ -290,7 +291,7 @@ func (a *app) checkSchema(ctx context.Context, db *store.DB) error {
 }
 
 // migrationSets are the schemas ferry keeps, the engine's first.
-var migrationSets = []store.Migrations{engine.Migrations, registrar.Migrations}
+var migrationSets = []store.Migrations{engine.Migrations, registrar.Migrations, tenant.Migrations}
 
 // emit prints v as JSON when --json is set, and otherwise calls text with a
 // writer for the human summary. Either way it is printed exactly once.
