@@ -23,6 +23,7 @@ const (
 	ECONFLICT     = "conflict"           // the data contradicts the request
 	EINTERRUPTED  = "interrupted"        // stopped by the operator; a rerun resumes
 	ESCHEMABEHIND = "schema_behind"      // the database's schema is older than this ferry
+	EVALIDATION   = "validation_failed"  // a request was checked against the data and refused, with every reason
 )
 
 // Error is ferry's application error. Message is for people and never

@@ -13,15 +13,16 @@ import (
 // Exit codes. Scripts depend on them; never renumber.
 const (
 	ExitOK          = 0
-	ExitFailure     = 1 // anything not listed below
-	ExitUsage       = 2 // bad flags or arguments
-	ExitDatabase    = 3 // the database cannot be opened or reached
-	ExitInput       = 4 // an input file is missing, unreadable or malformed
-	ExitRejects     = 5 // more rows rejected than --max-rejects allows
-	ExitBusy        = 6 // another ferry job holds the lock
-	ExitNeedsYes    = 7 // a destructive action was not confirmed
-	ExitNotFound    = 8 // the object asked for does not exist
-	ExitConflict    = 9 // the data contradicts the request
+	ExitFailure     = 1  // anything not listed below
+	ExitUsage       = 2  // bad flags or arguments
+	ExitDatabase    = 3  // the database cannot be opened or reached
+	ExitInput       = 4  // an input file is missing, unreadable or malformed
+	ExitRejects     = 5  // more rows rejected than --max-rejects allows
+	ExitBusy        = 6  // another ferry job holds the lock
+	ExitNeedsYes    = 7  // a destructive action was not confirmed
+	ExitNotFound    = 8  // the object asked for does not exist
+	ExitConflict    = 9  // the data contradicts the request
+	ExitRefused     = 10 // a request was validated against the data and refused
 	ExitInterrupted = 130
 )
 
@@ -58,6 +59,7 @@ var exitCodes = map[string]int{
 	ferry.ECONFIRM:      ExitNeedsYes,
 	ferry.ENOTFOUND:     ExitNotFound,
 	ferry.ECONFLICT:     ExitConflict,
+	ferry.EVALIDATION:   ExitRefused,
 	ferry.EINTERRUPTED:  ExitInterrupted,
 }
 
@@ -155,3 +157,21 @@ type jsonErrorBody struct {
 func errorJSON(err error) jsonError {
 	return jsonError{Error: jsonErrorBody{Code: Code(err), Message: Message(err), Hint: Hint(err), ExitCode: ExitCode(err)}}
 }
+
+// shownError is a failure whose report is already on stdout: a refused
+// plan's JSON is the one object --json prints, so Main prints nothing more
+// there (and, without --json, only the one line on stderr).
+type shownError struct{ err error }
+
+func (e *shownError) Error() string { return e.err.Error() }
+func (e *shownError) Unwrap() error { return e.err }
+
+// shown marks err as reported; nil stays nil.
+func shown(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &shownError{err: err}
+}
+
+func conflictf(format string, args ...any) error { return ferry.Errorf(ferry.ECONFLICT, format, args...) }

@@ -30,12 +30,21 @@ type rejectReport struct {
 // that a report that cannot be written never fails a run after it has
 // committed.
 func (a *app) openRejects(path string, inputs registrar.Files) (*rejectReport, error) {
+	named := map[string]string{}
+	for k, in := range inputs {
+		named[registrar.Describe(k)+" file"] = in
+	}
+	return a.openRejectsFor(path, named)
+}
+
+// openRejectsFor is openRejects for inputs named by what they are.
+func (a *app) openRejectsFor(path string, inputs map[string]string) (*rejectReport, error) {
 	if path == "" {
 		return nil, nil
 	}
-	for k, in := range inputs {
+	for what, in := range inputs {
 		if in != "-" && engine.SameFile(path, in) {
-			return nil, usagef("--rejects %s is the %s file; it would be overwritten", path, registrar.Describe(k))
+			return nil, usagef("--rejects %s is the %s; it would be overwritten", path, what)
 		}
 	}
 	if db := sqlitePath(a.dbURL); db != "" {

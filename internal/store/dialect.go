@@ -1,6 +1,7 @@
 package store
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -118,6 +119,41 @@ func (d Dialect) JSONObject(kv ...string) string {
 		b.WriteString(") AS text)")
 	} else {
 		b.WriteString(")")
+	}
+	return b.String()
+}
+
+// JSONTextArray is a table expression with one text column, alias, that
+// yields the elements of the JSON array of strings bound at param: a list
+// of any length passed as one argument, where IN (?, ?, …) would run into
+// the databases' limits on bound parameters.
+func (d Dialect) JSONTextArray(param, alias string) string {
+	if d == Postgres {
+		return "(SELECT json_array_elements_text(CAST(" + param + " AS json)) AS " + alias + ")"
+	}
+	return "(SELECT value AS " + alias + " FROM json_each(" + param + "))"
+}
+
+// JSONTuples is a table expression with the columns cols that yields the
+// rows of the JSON array of arrays of strings bound at param (a list of
+// composite keys), the i-th element of each array in cols[i].
+func (d Dialect) JSONTuples(param string, cols ...string) string {
+	var b strings.Builder
+	b.WriteString("(SELECT ")
+	for i, c := range cols {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if d == Postgres {
+			fmt.Fprintf(&b, "x.e->>%d AS %s", i, c)
+		} else {
+			fmt.Fprintf(&b, "json_extract(x.value, '$[%d]') AS %s", i, c)
+		}
+	}
+	if d == Postgres {
+		b.WriteString(" FROM json_array_elements(CAST(" + param + " AS json)) AS x(e))")
+	} else {
+		b.WriteString(" FROM json_each(" + param + ") AS x)")
 	}
 	return b.String()
 }

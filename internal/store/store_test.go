@@ -207,3 +207,39 @@ func TestOpenErrors(t *testing.T) {
 		})
 	}
 }
+
+// A list travels as one JSON argument, whatever its length, and comes
+// back element for element: keys with quotes, non-ASCII and an empty
+// string included.
+func TestJSONListsAsTables(t *testing.T) {
+	engines(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		d := db.Dialect()
+		rows, err := db.Query(ctx, `SELECT v FROM `+d.JSONTextArray("?", "v")+` t ORDER BY v`, `["b","a\"q","सु",""]`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, s)
+		}
+		rows.Close()
+		if want := `|a"q|b|सु`; strings.Join(got, "|") != want {
+			t.Errorf("JSONTextArray gave %q, want %q", strings.Join(got, "|"), want)
+		}
+		var n int64
+		var joined string
+		err = db.QueryRow(ctx, `SELECT count(*), `+d.StringAgg("k.a || '/' || k.b")+` FROM `+d.JSONTuples("?", "a", "b")+` k`,
+			`[["x","1"],["y","2"]]`).Scan(&n, &joined)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 2 || (joined != "x/1,y/2" && joined != "y/2,x/1") {
+			t.Errorf("JSONTuples gave %d rows %q, want x/1 and y/2", n, joined)
+		}
+	})
+}

@@ -1,0 +1,449 @@
+package tenant
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ferrymigrate/ferry"
+	"github.com/ferrymigrate/ferry/internal/engine"
+	"github.com/ferrymigrate/ferry/internal/store"
+)
+
+// DefaultBatchRows is how many rows one merge transaction changes: a
+// batch journals, queues and rewrites them, then checkpoints.
+const DefaultBatchRows = 5000
+
+// MigrateOptions configures Migrate.
+type MigrateOptions struct {
+	Request
+	// BatchRows is the number of rows per transaction; 0 means
+	// DefaultBatchRows.
+	BatchRows int
+	// Throttle pauses this long between batches, for a live database.
+	Throttle time.Duration
+}
+
+// MigrateResult is a merge's report.
+type MigrateResult struct {
+	JobID   int64 `json:"job"`
+	Resumed bool  `json:"resumed"`
+	// Changes counts, per table, the rows the merge wrote (a re-keyed or
+	// merged row once). It equals the plan's for the same request.
+	Changes           map[string]int64 `json:"changes"`
+	Conflicts         []Conflict       `json:"conflicts"`
+	Notices           []Notice         `json:"notices"`
+	NotMigrated       []NotMigrated    `json:"notMigrated"`
+	Skipped           int64            `json:"skipped"`
+	SourceDeactivated bool             `json:"sourceDeactivated"`
+	Outbox            int64            `json:"outbox"`
+	Duration          float64          `json:"durationSeconds"`
+}
+
+// mergeCheckpoint is a merge's durable state. The plan is taken once,
+// before the first change, and kept: its notices describe the data as it
+// was, and a resumed run must report them as the first run saw them.
+type mergeCheckpoint struct {
+	At         time.Time        `json:"at"`
+	Plan       *Plan            `json:"plan"`
+	Closure    []string         `json:"closure"`
+	TgtClosure []string         `json:"targetClosure"`
+	Step       int              `json:"step"`
+	Changes    map[string]int64 `json:"changes"`
+	Outbox     int64            `json:"outbox"`
+	Finished   bool             `json:"finished"`
+}
+
+// Migrate merges the source tenant into the target: it validates and
+// plans the request, refuses it when the plan is not valid or has
+// conflicts under the fail policy (changing nothing), then runs the
+// steps in batches, each batch journalled, queued in the outbox and
+// checkpointed in its own transaction. An interrupted merge resumes when
+// the same request is run again.
+func (s *Service) Migrate(ctx context.Context, opts MigrateOptions) (res MigrateResult, err error) {
+	started := time.Now()
+	req := opts.Request.normalised()
+	batch := opts.BatchRows
+	if batch <= 0 {
+		batch = DefaultBatchRows
+	}
+	if req.Source == "" || req.Target == "" {
+		_, err := s.Plan(ctx, req)
+		return res, err
+	}
+	run, err := s.Engine.Start(ctx, engine.Spec{Kind: "tenant.migrate", Locks: []string{"tenant:" + req.Source, "tenant:" + req.Target},
+		Args: req, Resumable: true})
+	if err != nil {
+		return res, err
+	}
+	res.JobID, res.Resumed = run.Job.ID, run.Resumed
+	var cp mergeCheckpoint
+	defer func() {
+		res.Duration = time.Since(started).Seconds()
+		var counts any = res
+		if cp.Plan == nil {
+			counts = map[string]any{"error": "refused before any change"}
+		}
+		if ferr := run.Finish(ctx, counts, err); ferr != nil && err == nil {
+			err = ferr
+		}
+	}()
+	if err := s.noImportRunning(ctx); err != nil {
+		return res, err
+	}
+	if err := run.LoadCheckpoint(&cp); err != nil {
+		return res, err
+	}
+	var m *mergeCtx
+	if cp.Plan == nil {
+		var p *Plan
+		err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+			var err error
+			if m, p, err = s.prepare(ctx, tx, req, time.Now()); err != nil || m == nil {
+				return err
+			}
+			if err := computePlan(ctx, tx, m, p); err != nil {
+				return err
+			}
+			if len(p.Conflicts) > 0 && req.OnConflict == OnConflictFail {
+				return nil
+			}
+			cp = mergeCheckpoint{At: m.at, Plan: p, Closure: m.closure, TgtClosure: m.tgtClosure, Changes: map[string]int64{}}
+			return run.Checkpoint(ctx, tx, "planned", cp, nil)
+		})
+		if err != nil {
+			return res, err
+		}
+		res.fromPlan(p)
+		if !p.Valid {
+			return res, &PlanError{Plan: p, Code: ErrInvalidRequest}
+		}
+		if cp.Plan == nil {
+			return res, &PlanError{Plan: p, Code: ferry.ECONFLICT}
+		}
+	} else {
+		if m, err = s.resume(ctx, req, &cp); err != nil {
+			return res, err
+		}
+	}
+	res.fromPlan(cp.Plan)
+	steps := m.steps()
+	run.PlanSteps(len(phases(steps)) + 1)
+	if err := s.runSteps(ctx, run, m, steps, &cp, batch, opts.Throttle); err != nil {
+		res.Changes, res.Outbox = cp.Changes, cp.Outbox
+		return res, engine.AsInterruption(ctx, err)
+	}
+	if err := s.finishSource(ctx, run, m, &cp); err != nil {
+		return res, engine.AsInterruption(ctx, err)
+	}
+	res.Changes, res.Outbox = nonZero(cp.Changes), cp.Outbox
+	res.SourceDeactivated = cp.Finished
+	return res, nil
+}
+
+func (r *MigrateResult) fromPlan(p *Plan) {
+	r.Conflicts, r.Notices, r.NotMigrated, r.Skipped = p.Conflicts, p.Notices, p.NotMigrated, p.Skipped
+	r.Changes = map[string]int64{}
+}
+
+func nonZero(m map[string]int64) map[string]int64 {
+	out := map[string]int64{}
+	for k, v := range m {
+		if v != 0 {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// resume rebuilds an interrupted merge's steps from its checkpoint. The
+// request is not validated again: its users may already be the target's.
+func (s *Service) resume(ctx context.Context, req Request, cp *mergeCheckpoint) (*mergeCtx, error) {
+	g, err := loadOrgs(ctx, s.DB)
+	if err != nil {
+		return nil, err
+	}
+	src, tgt := g.byID[req.Source], g.byID[req.Target]
+	if src == nil || tgt == nil {
+		return nil, ferry.Errorf(ferry.ECONFLICT, "an organisation of the interrupted merge is gone: it cannot be resumed")
+	}
+	m := &mergeCtx{d: s.DB.Dialect(), req: req, src: src, tgt: tgt, at: cp.At, closure: cp.Closure, tgtClosure: cp.TgtClosure}
+	m.srcHash, m.tgtHash = hashtag(ctx, s.DB, src), hashtag(ctx, s.DB, tgt)
+	if cp.Changes == nil {
+		cp.Changes = map[string]int64{}
+	}
+	return m, nil
+}
+
+// noImportRunning refuses a merge while an import may be rewriting the
+// tables it reads.
+func (s *Service) noImportRunning(ctx context.Context) error {
+	jobs, err := engine.List(ctx, s.DB, engine.Filter{Kind: "tenant.import", Status: engine.Running})
+	if err != nil {
+		return err
+	}
+	if len(jobs) > 0 {
+		return &ferry.Error{Code: ferry.EBUSY, Message: fmt.Sprintf("tenant import job %d is running", jobs[0].ID),
+			Hint: "wait for it to finish, then run the merge again"}
+	}
+	return nil
+}
+
+// phases lists the distinct progress phases of steps, in order.
+func phases(steps []*step) []string {
+	var out []string
+	for _, st := range steps {
+		if len(out) == 0 || out[len(out)-1] != st.phase {
+			out = append(out, st.phase)
+		}
+	}
+	return out
+}
+
+// runSteps runs the steps from the checkpoint's, batch by batch.
+func (s *Service) runSteps(ctx context.Context, run *engine.Run, m *mergeCtx, steps []*step, cp *mergeCheckpoint, batch int, throttle time.Duration) error {
+	var tr *engine.Tracker
+	phase := ""
+	var done int64
+	for i, st := range steps {
+		if st.phase != phase {
+			if tr != nil {
+				tr.End(nil)
+			}
+			phase, done = st.phase, 0
+			tr = run.Phase(phase, "rows", s.phaseTotal(ctx, steps, phase, i < cp.Step))
+		}
+		if i < cp.Step {
+			continue
+		}
+		for {
+			n, err := s.runBatch(ctx, run, m, st, cp, batch, i)
+			if err != nil {
+				tr.End(err)
+				return fmt.Errorf("%s (%s): %w", st.phase, st.table.Name, err)
+			}
+			done += n
+			tr.Update(done, done)
+			if n < int64(batch) {
+				break
+			}
+			if throttle > 0 {
+				select {
+				case <-ctx.Done():
+					tr.End(ctx.Err())
+					return ctx.Err()
+				case <-time.After(throttle):
+				}
+			}
+		}
+		// The step is done: the next run starts at the next one.
+		err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+			cp.Step = i + 1
+			return run.Checkpoint(ctx, tx, st.phase, cp, nil)
+		})
+		if err != nil {
+			tr.End(err)
+			return err
+		}
+	}
+	if tr != nil {
+		tr.End(nil)
+	}
+	return nil
+}
+
+// phaseTotal is how many rows a phase has left, for its progress bar.
+func (s *Service) phaseTotal(ctx context.Context, steps []*step, phase string, _ bool) int64 {
+	var total int64
+	for _, st := range steps {
+		if st.phase != phase {
+			continue
+		}
+		var n int64
+		if err := s.DB.QueryRow(ctx, `SELECT count(*) FROM `+st.table.SQL+` WHERE `+st.where()).Scan(&n); err == nil {
+			total += n
+		}
+	}
+	return total
+}
+
+// runBatch changes up to batch rows of st in one transaction, with their
+// journal, outbox entries and the checkpoint, and says how many.
+func (s *Service) runBatch(ctx context.Context, run *engine.Run, m *mergeCtx, st *step, cp *mergeCheckpoint, batch, index int) (int64, error) {
+	var n int64
+	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+		d := tx.Dialect()
+		keys, err := batchKeys(ctx, tx, st, batch)
+		if err != nil || len(keys) == 0 {
+			n = 0
+			return err
+		}
+		arg := string(mustJSON(keys))
+		t, in := st.table, inBatch(d, st.table)
+		name := lit(t.Name)
+		switch st.kind {
+		case update:
+			if _, err := run.JournalFrom(ctx, tx, `SELECT `+name+`, `+keyJSON(d, t, nil)+`, 'update', `+image(d, t, nil)+`, `+image(d, t, st.set)+
+				` FROM `+t.SQL+` WHERE `+in, arg); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `UPDATE `+t.SQL+` SET `+assignments(st)+` WHERE `+in, arg); err != nil {
+				return err
+			}
+		case rekey:
+			if _, err := run.JournalFrom(ctx, tx, `SELECT `+name+`, `+keyJSON(d, t, nil)+`, 'delete', `+image(d, t, nil)+`, ''
+				FROM `+t.SQL+` WHERE `+in+` UNION ALL SELECT `+name+`, `+keyJSON(d, t, st.set)+`, 'insert', '', `+image(d, t, st.set)+
+				` FROM `+t.SQL+` WHERE `+in, arg, arg); err != nil {
+				return err
+			}
+			cols, exprs := insertColumns(t, st.set)
+			if _, err := tx.Exec(ctx, `INSERT INTO `+t.SQL+` (`+cols+`) SELECT `+exprs+` FROM `+t.SQL+` WHERE `+in, arg); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `DELETE FROM `+t.SQL+` WHERE `+in+` AND NOT (`+newKeyEqualsOld(t, st.set)+`)`, arg); err != nil {
+				return err
+			}
+		case merge:
+			if _, err := run.JournalFrom(ctx, tx, `SELECT `+name+`, `+keyJSON(d, t, nil)+`, 'update', `+image(d, t, nil)+`, `+image(d, t, st.set)+`
+				FROM `+t.SQL+` WHERE `+st.into+` UNION ALL SELECT `+name+`, `+keyJSON(d, t, nil)+`, 'delete', `+image(d, t, nil)+`, ''
+				FROM `+t.SQL+` WHERE `+in, arg, arg); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `UPDATE `+t.SQL+` SET `+assignments(st)+` WHERE `+st.into, arg); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `DELETE FROM `+t.SQL+` WHERE `+in, arg); err != nil {
+				return err
+			}
+		}
+		if st.outbox != "" {
+			o, err := run.OutboxFrom(ctx, tx, `SELECT `+lit(st.outbox)+`, `+st.outboxKey+` FROM `+t.SQL+` WHERE `+in, arg)
+			if err != nil {
+				return err
+			}
+			cp.Outbox += o
+		}
+		n = int64(len(keys))
+		cp.Changes[t.Name] += n
+		cp.Step = index
+		return run.Checkpoint(ctx, tx, st.phase, cp, nil)
+	})
+	if err != nil {
+		// The transaction rolled back: so did the counts it added.
+		if n > 0 {
+			cp.Changes[st.table.Name] -= n
+		}
+		return 0, err
+	}
+	return n, nil
+}
+
+// batchKeys selects the keys of the next batch of st's rows.
+func batchKeys(ctx context.Context, tx *store.Tx, st *step, batch int) ([][]string, error) {
+	rows, err := tx.Query(ctx, `SELECT `+keyCols(st.table)+` FROM `+st.table.SQL+` WHERE `+st.where()+` ORDER BY `+keyCols(st.table)+
+		fmt.Sprintf(` LIMIT %d`, batch))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var keys [][]string
+	for rows.Next() {
+		k := make([]string, st.table.KeyLen)
+		ptrs := make([]any, len(k))
+		for i := range k {
+			ptrs[i] = &k[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	return keys, rows.Err()
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+func assignments(st *step) string {
+	var parts []string
+	for _, c := range st.order {
+		parts = append(parts, c+" = "+st.set[c])
+	}
+	return strings.Join(parts, ", ")
+}
+
+// insertColumns lists every column of t, and the expressions of a row's
+// re-keyed copy: set's where it names the column, the column otherwise.
+func insertColumns(t *Table, set map[string]string) (cols, exprs string) {
+	var cs, es []string
+	for _, c := range t.Columns {
+		cs = append(cs, c.Name)
+		if x, ok := set[c.Name]; ok {
+			es = append(es, x)
+		} else {
+			es = append(es, c.Name)
+		}
+	}
+	cs, es = append(cs, "extra"), append(es, "extra")
+	return strings.Join(cs, ", "), strings.Join(es, ", ")
+}
+
+// newKeyEqualsOld is "the re-keyed copy has this row's key", which no
+// step produces (the source and target differ), kept as a guard: the
+// delete must never remove the copy it just inserted.
+func newKeyEqualsOld(t *Table, set map[string]string) string {
+	var parts []string
+	for _, c := range t.Columns[:t.KeyLen] {
+		if x, ok := set[c.Name]; ok {
+			parts = append(parts, c.Name+" = "+x)
+		}
+	}
+	if len(parts) == 0 {
+		return "1 = 1"
+	}
+	return strings.Join(parts, " AND ")
+}
+
+// finishSource sets the source INACTIVE when nothing of it is left
+// (decisions 8 and 15), journalled like every other change.
+func (s *Service) finishSource(ctx context.Context, run *engine.Run, m *mergeCtx, cp *mergeCheckpoint) error {
+	tr := run.Phase("source inactive", "orgs", 1)
+	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+		if cp.Finished {
+			return nil
+		}
+		d, t, S := tx.Dialect(), tbl("organisation"), lit(m.src.ID)
+		set := map[string]string{"status": fmt.Sprint(StatusInactive), "updatedby": m.actor(), "updateddate": m.touchText()}
+		where := `id = ` + S + ` AND coalesce(status, -1) <> ` + fmt.Sprint(StatusInactive) + ` AND ` + sourceDone(S)
+		n, err := run.JournalFrom(ctx, tx, `SELECT 'organisation', `+keyJSON(d, t, nil)+`, 'update', `+image(d, t, nil)+`, `+image(d, t, set)+
+			` FROM sb_organisation WHERE `+where)
+		if err != nil || n == 0 {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE sb_organisation SET status = `+set["status"]+`, updatedby = `+set["updatedby"]+`, updateddate = `+set["updateddate"]+
+			` WHERE id = `+S); err != nil {
+			return err
+		}
+		if err := run.Outbox(ctx, tx, "organisation", m.src.ID); err != nil {
+			return err
+		}
+		cp.Outbox++
+		cp.Changes["organisation"]++
+		cp.Finished = true
+		return run.Checkpoint(ctx, tx, "source inactive", cp, nil)
+	})
+	if err != nil && cp.Finished {
+		cp.Finished = false
+		cp.Changes["organisation"]--
+		cp.Outbox--
+	}
+	tr.End(err)
+	return err
+}

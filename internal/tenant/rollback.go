@@ -1,0 +1,380 @@
+package tenant
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/ferrymigrate/ferry"
+	"github.com/ferrymigrate/ferry/internal/cqlcsv"
+	"github.com/ferrymigrate/ferry/internal/engine"
+	"github.com/ferrymigrate/ferry/internal/store"
+)
+
+// RollbackOptions configures Rollback.
+type RollbackOptions struct {
+	Job int64
+	// Force restores rows that someone changed since the merge too,
+	// overwriting those changes.
+	Force bool
+	// BatchRows is the number of journal entries undone per transaction.
+	BatchRows int
+}
+
+// RollbackResult is a rollback's report.
+type RollbackResult struct {
+	JobID    int64            `json:"job"`
+	Of       int64            `json:"rolledBack"`
+	Resumed  bool             `json:"resumed"`
+	Restored map[string]int64 `json:"restored"`
+	// Changed lists the rows someone changed after the merge; without
+	// Force they refuse the rollback, with it they are overwritten.
+	Changed []Changed `json:"changedSince"`
+	Outbox  int64     `json:"outbox"`
+}
+
+// Changed is a row that no longer holds what the merge left in it.
+type Changed struct {
+	Table string `json:"table"`
+	Key   string `json:"key"`
+}
+
+type rollbackCheckpoint struct {
+	// Below is the journal id the rollback has undone down to: entries
+	// with an id below it are left to do.
+	Below    int64            `json:"below"`
+	Restored map[string]int64 `json:"restored"`
+	Outbox   int64            `json:"outbox"`
+	Checked  bool             `json:"checked"`
+}
+
+// Rollback restores every row a merge job changed, from its journal, in
+// reverse order, and so re-activates the source. It refuses, changing
+// nothing, when a row was changed by someone else since, unless Force.
+// The rollback is itself a resumable job and journals what it restores.
+func (s *Service) Rollback(ctx context.Context, opts RollbackOptions) (res RollbackResult, err error) {
+	merge, err := engine.Get(ctx, s.DB, opts.Job)
+	if err != nil {
+		return res, err
+	}
+	if merge.Kind != "tenant.migrate" {
+		return res, ferry.Errorf(ferry.EINVALID, "job %d is a %s job, not a tenant merge", merge.ID, merge.Kind)
+	}
+	if merge.Status == engine.Running {
+		return res, ferry.Errorf(ferry.EBUSY, "merge job %d is running", merge.ID)
+	}
+	var req Request
+	if err := json.Unmarshal(merge.Args, &req); err != nil {
+		return res, err
+	}
+	batch := opts.BatchRows
+	if batch <= 0 {
+		batch = DefaultBatchRows
+	}
+	run, err := s.Engine.Start(ctx, engine.Spec{Kind: "tenant.rollback", Locks: []string{"tenant:" + req.Source, "tenant:" + req.Target},
+		Args: map[string]any{"job": merge.ID, "force": opts.Force}, Resumable: true})
+	if err != nil {
+		return res, err
+	}
+	res.JobID, res.Of, res.Resumed, res.Changed = run.Job.ID, merge.ID, run.Resumed, []Changed{}
+	cp := rollbackCheckpoint{Restored: map[string]int64{}}
+	defer func() {
+		res.Restored, res.Outbox = nonZero(cp.Restored), cp.Outbox
+		if ferr := run.Finish(ctx, res, err); ferr != nil && err == nil {
+			err = ferr
+		}
+	}()
+	if err := run.LoadCheckpoint(&cp); err != nil {
+		return res, err
+	}
+	if cp.Restored == nil {
+		cp.Restored = map[string]int64{}
+	}
+	if cp.Below == 0 {
+		if err := s.DB.QueryRow(ctx, `SELECT coalesce(max(id), 0) + 1 FROM ferry_journal WHERE job_id = ?`, merge.ID).Scan(&cp.Below); err != nil {
+			return res, err
+		}
+	}
+	if !cp.Checked {
+		if res.Changed, err = s.changedSince(ctx, merge.ID, cp.Below); err != nil {
+			return res, err
+		}
+		if len(res.Changed) > 0 && !opts.Force {
+			return res, &ferry.Error{Code: ferry.ECONFLICT,
+				Message: fmt.Sprintf("%d row(s) changed since merge job %d; nothing was rolled back", len(res.Changed), merge.ID),
+				Hint:    "review them (they are listed in the report) and pass the force option to overwrite them"}
+		}
+		cp.Checked = true
+	}
+	total := int64(0)
+	_ = s.DB.QueryRow(ctx, `SELECT count(*) FROM ferry_journal WHERE job_id = ? AND id < ?`, merge.ID, cp.Below).Scan(&total)
+	run.PlanSteps(1)
+	tr := run.Phase("restore", "rows", total)
+	var done int64
+	for {
+		var n int
+		err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+			var err error
+			n, err = s.undoBatch(ctx, tx, run, merge.ID, batch, &cp)
+			if err != nil {
+				return err
+			}
+			return run.Checkpoint(ctx, tx, "restore", cp, nil)
+		})
+		if err != nil {
+			tr.End(err)
+			return res, engine.AsInterruption(ctx, err)
+		}
+		done += int64(n)
+		tr.Update(done, done)
+		if n < batch {
+			break
+		}
+	}
+	tr.End(nil)
+	return res, nil
+}
+
+// changedSince lists the rows whose current state is not what the merge's
+// journal left in them (the last image per row).
+func (s *Service) changedSince(ctx context.Context, job, below int64) ([]Changed, error) {
+	out := []Changed{}
+	seen := map[string]bool{}
+	err := engine.EachChange(ctx, s.DB, job, true, func(c engine.Change) error {
+		if c.ID >= below {
+			return nil
+		}
+		id := c.Entity + "\x00" + compactKey(c.Key)
+		if seen[id] {
+			return nil
+		}
+		seen[id] = true
+		t := TableNamed(c.Entity)
+		if t == nil {
+			return fmt.Errorf("journal entry %d names an unknown table %q", c.ID, c.Entity)
+		}
+		cur, err := currentImage(ctx, s.DB, t, c.Key)
+		if err != nil {
+			return err
+		}
+		if !sameImage(t, cur, c.After) {
+			out = append(out, Changed{Table: c.Entity, Key: compactKey(c.Key)})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// undoBatch undoes up to batch journal entries below the checkpoint, the
+// newest first.
+func (s *Service) undoBatch(ctx context.Context, tx *store.Tx, run *engine.Run, job int64, batch int, cp *rollbackCheckpoint) (int, error) {
+	rows, err := tx.Query(ctx, `SELECT id, entity, entity_key, action, before, after FROM ferry_journal WHERE job_id = ? AND id < ? ORDER BY id DESC LIMIT ?`,
+		job, cp.Below, batch)
+	if err != nil {
+		return 0, err
+	}
+	var changes []engine.Change
+	for rows.Next() {
+		var c engine.Change
+		if err := rows.Scan(&c.ID, &c.Entity, &c.Key, &c.Action, &c.Before, &c.After); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		changes = append(changes, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	for _, c := range changes {
+		t := TableNamed(c.Entity)
+		if t == nil {
+			return 0, fmt.Errorf("journal entry %d names an unknown table %q", c.ID, c.Entity)
+		}
+		if err := s.undo(ctx, tx, run, t, c); err != nil {
+			return 0, fmt.Errorf("undoing journal entry %d (%s %s): %w", c.ID, c.Entity, c.Key, err)
+		}
+		cp.Restored[c.Entity]++
+		if entity, key := outboxOf(t, c); entity != "" {
+			if err := run.Outbox(ctx, tx, entity, key); err != nil {
+				return 0, err
+			}
+			cp.Outbox++
+		}
+		cp.Below = c.ID
+	}
+	return len(changes), nil
+}
+
+// undo reverses one journal entry, journalling the restore in the
+// rollback's own journal.
+func (s *Service) undo(ctx context.Context, tx *store.Tx, run *engine.Run, t *Table, c engine.Change) error {
+	key, err := keyValues(c.Key)
+	if err != nil {
+		return err
+	}
+	cur, err := currentImage(ctx, tx, t, c.Key)
+	if err != nil {
+		return err
+	}
+	where, wargs := keyWhere(t, key)
+	switch c.Action {
+	case engine.ActionUpdate, engine.ActionInsert:
+		if _, err := tx.Exec(ctx, `DELETE FROM `+t.SQL+` WHERE `+where, wargs...); err != nil {
+			return err
+		}
+	}
+	switch c.Action {
+	case engine.ActionUpdate, engine.ActionDelete:
+		if cur != "" && c.Action == engine.ActionDelete {
+			// Forced over a row that took the key since: the journal's row wins.
+			if _, err := tx.Exec(ctx, `DELETE FROM `+t.SQL+` WHERE `+where, wargs...); err != nil {
+				return err
+			}
+		}
+		cols, vals, err := imageValues(t, c.Before)
+		if err != nil {
+			return err
+		}
+		marks := strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ")
+		if _, err := tx.Exec(ctx, `INSERT INTO `+t.SQL+` (`+strings.Join(cols, ", ")+`) VALUES (`+marks+`)`, vals...); err != nil {
+			return err
+		}
+	}
+	action := map[string]string{engine.ActionUpdate: engine.ActionUpdate, engine.ActionInsert: engine.ActionDelete, engine.ActionDelete: engine.ActionInsert}[c.Action]
+	after := c.Before
+	if c.Action == engine.ActionInsert {
+		after = ""
+	}
+	return run.Journal(ctx, tx, engine.Change{Entity: c.Entity, Key: c.Key, Action: action, Before: cur, After: after})
+}
+
+// outboxOf is the search-index entity a restored row of t belongs to.
+func outboxOf(t *Table, c engine.Change) (string, string) {
+	key, err := keyValues(c.Key)
+	if err != nil || len(key) == 0 {
+		return "", ""
+	}
+	switch t.Name {
+	case "user", "organisation", "sunbird.course_batch":
+		return t.Name, fmt.Sprint(key[0])
+	case "course_batch":
+		if len(key) > 1 {
+			return t.Name, fmt.Sprint(key[1])
+		}
+	}
+	return "", ""
+}
+
+func keyValues(key string) ([]any, error) {
+	var v []any
+	if err := json.Unmarshal([]byte(key), &v); err != nil {
+		return nil, fmt.Errorf("journal key %q: %w", key, err)
+	}
+	return v, nil
+}
+
+func keyWhere(t *Table, key []any) (string, []any) {
+	var parts []string
+	for _, c := range t.Columns[:t.KeyLen] {
+		parts = append(parts, c.Name+" = ?")
+	}
+	return strings.Join(parts, " AND "), key
+}
+
+// currentImage is the row of t at key as a journal image, "" when there
+// is none.
+func currentImage(ctx context.Context, q store.Querier, t *Table, key string) (string, error) {
+	k, err := keyValues(key)
+	if err != nil {
+		return "", err
+	}
+	where, args := keyWhere(t, k)
+	var img string
+	err = q.QueryRow(ctx, `SELECT `+image(q.Dialect(), t, nil)+` FROM `+t.SQL+` WHERE `+where, args...).Scan(&img)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return img, err
+}
+
+// imageValues decodes a journal image into columns and values to bind,
+// typed as the catalog says: the two databases write booleans as 0/1 and
+// true/false, and numbers as JSON numbers.
+func imageValues(t *Table, img string) ([]string, []any, error) {
+	m, err := decodeImage(img)
+	if err != nil {
+		return nil, nil, err
+	}
+	var cols []string
+	var vals []any
+	for _, c := range t.Columns {
+		cols = append(cols, c.Name)
+		vals = append(vals, typed(c.Type, m[c.Name]))
+	}
+	cols = append(cols, "extra")
+	vals = append(vals, typed(cqlcsv.Type{Kind: cqlcsv.Text}, m["extra"]))
+	return cols, vals, nil
+}
+
+func decodeImage(img string) (map[string]any, error) {
+	m := map[string]any{}
+	if img == "" {
+		return m, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader([]byte(img)))
+	dec.UseNumber()
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("journal image: %w", err)
+	}
+	return m, nil
+}
+
+func typed(t cqlcsv.Type, v any) any {
+	if v == nil {
+		return nil
+	}
+	switch t.Kind {
+	case cqlcsv.Int:
+		if n, ok := v.(json.Number); ok {
+			i, err := n.Int64()
+			if err == nil {
+				return i
+			}
+		}
+	case cqlcsv.Boolean:
+		switch b := v.(type) {
+		case bool:
+			return b
+		case json.Number:
+			return b.String() != "0"
+		}
+	}
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return fmt.Sprint(v)
+}
+
+// sameImage compares two images of a row of t by value, whatever the
+// database that wrote them.
+func sameImage(t *Table, a, b string) bool {
+	if a == "" || b == "" {
+		return a == b
+	}
+	_, va, err1 := imageValues(t, a)
+	_, vb, err2 := imageValues(t, b)
+	if err1 != nil || err2 != nil || len(va) != len(vb) {
+		return false
+	}
+	for i := range va {
+		if fmt.Sprint(va[i]) != fmt.Sprint(vb[i]) || (va[i] == nil) != (vb[i] == nil) {
+			return false
+		}
+	}
+	return true
+}
