@@ -73,6 +73,14 @@ type Options struct {
 	// NoHeader: the files have no header (COPY TO without HEADER = true);
 	// the columns are the Table's, in its order.
 	NoHeader bool
+	// Columns, with NoHeader, are the files' columns by name, in file
+	// order, instead of the Table's: the header of the first file, for a
+	// continuation file read on its own.
+	Columns []string
+	// StartOffset and StartLine say where the single input of a stream
+	// reader starts in its file, when a read resumes at a Position: the
+	// caller has already positioned the input there.
+	StartOffset, StartLine int64
 	// Dialect forces a dialect; Auto (the zero value) detects it.
 	Dialect Dialect
 	// Null is the NULL marker. Empty (the default, cqlsh's) means an empty
@@ -174,9 +182,11 @@ type Reader struct {
 	row   []any
 	extra []string
 	line  int64
-	file  string
-	stats Stats
-	err   error
+	// end and endLine are where the last record handled ends: Position.
+	end, endLine int64
+	file         string
+	stats        Stats
+	err          error
 
 	started, done bool
 }
@@ -265,6 +275,19 @@ func (r *Reader) Row() []any { return r.row }
 // HeaderReport.Extra) in the row read by the last Next, as text ("" for
 // null). The slice is the caller's.
 func (r *Reader) Extra() []string { return r.extra }
+
+// Position is a point a read can resume at: the byte offset in the
+// current file just after the last record Next returned or rejected, and
+// the number of the last line it took.
+type Position struct {
+	Offset, Line int64
+}
+
+// Position returns where the reader is in its current file, after the
+// records handed out so far (not those it has read ahead). A stream reader
+// over the same file, positioned at Offset and given StartOffset and
+// StartLine, goes on from there.
+func (r *Reader) Position() Position { return Position{Offset: r.end, Line: r.endLine} }
 
 // Line returns the line on which the row read by the last Next starts.
 func (r *Reader) Line() int64 { return r.line }
@@ -368,6 +391,10 @@ func (r *Reader) openNext() bool {
 	r.stats.Files++
 	r.contFirst = n > 0 && !r.opts.NoHeader
 	r.sc.reset(in, r.opts.MaxRecordBytes)
+	if n == 0 && r.opts.StartOffset > 0 {
+		r.sc.off, r.sc.lines = r.opts.StartOffset, r.opts.StartLine
+		r.end, r.endLine = r.opts.StartOffset, r.opts.StartLine
+	}
 	return true
 }
 
@@ -383,6 +410,9 @@ func (r *Reader) start() bool {
 		r.err = fmt.Errorf("cqlcsv: %w: no table columns", ErrBadHeader)
 	case r.opts.Dialect < Auto || r.opts.Dialect > Load:
 		r.err = fmt.Errorf("cqlcsv: %w: unknown dialect %d", ErrBadHeader, r.opts.Dialect)
+	case r.opts.NoHeader && len(r.opts.Columns) > 0:
+		r.header.File = r.firstName()
+		r.err = r.mapHeader(r.opts.Columns)
 	case r.opts.NoHeader:
 		r.header.File = r.firstName()
 		for i, c := range t.Columns {
@@ -423,11 +453,21 @@ func (r *Reader) readHeader() error {
 	case !utf8.Valid(rec.raw):
 		return fmt.Errorf("cqlcsv: %s: %w: invalid UTF-8", r.cur, ErrBadHeader)
 	}
-	seen := map[string]bool{}
+	names := make([]string, len(rec.fields))
 	for i := range rec.fields {
-		name := string(r.csvField(rec, i))
+		names[i] = string(r.csvField(rec, i))
+	}
+	r.end, r.endLine = rec.end, rec.endLine
+	return r.mapHeader(names)
+}
+
+// mapHeader maps the files' column names to the Table's and reports the
+// differences.
+func (r *Reader) mapHeader(names []string) error {
+	seen := map[string]bool{}
+	for _, name := range names {
 		if name == "" || seen[name] {
-			return fmt.Errorf("cqlcsv: %s: %w: empty or repeated column name %q", r.cur, ErrBadHeader, name)
+			return fmt.Errorf("cqlcsv: %s: %w: empty or repeated column name %q", r.header.File, ErrBadHeader, name)
 		}
 		seen[name] = true
 		r.header.Columns = append(r.header.Columns, name)
@@ -448,7 +488,7 @@ func (r *Reader) readHeader() error {
 		}
 	}
 	if len(missingKey) > 0 {
-		return fmt.Errorf("cqlcsv: %s: %w: %s", r.cur, ErrMissingKey, strings.Join(missingKey, ", "))
+		return fmt.Errorf("cqlcsv: %s: %w: %s", r.header.File, ErrMissingKey, strings.Join(missingKey, ", "))
 	}
 	return nil
 }
@@ -485,6 +525,7 @@ func (r *Reader) csvField(rec *record, i int) []byte {
 // handle turns a record into the current row, or reports it. It returns
 // true for a row.
 func (r *Reader) handle(rec *record, file string, cont bool) bool {
+	r.end, r.endLine = rec.end, rec.endLine
 	row, extra, reason := r.decodeRecord(rec, cont)
 	if reason == "" {
 		r.row, r.extra, r.line, r.file = row, extra, rec.line, file

@@ -42,6 +42,10 @@ type record struct {
 	fields []field
 	line   int64  // physical line (1-based) the record starts on
 	bad    string // why the record cannot be a row, or ""
+	// end is the byte offset just after the record's line end, and
+	// endLine the number of the last physical line it took: where a
+	// reader resumes after it.
+	end, endLine int64
 }
 
 func (r *record) blank() bool {
@@ -51,10 +55,12 @@ func (r *record) blank() bool {
 // clone copies r for the reader's look-ahead queue.
 func (r *record) clone() record {
 	return record{
-		raw:    bytes.Clone(r.raw),
-		fields: append([]field(nil), r.fields...),
-		line:   r.line,
-		bad:    r.bad,
+		raw:     bytes.Clone(r.raw),
+		fields:  append([]field(nil), r.fields...),
+		line:    r.line,
+		bad:     r.bad,
+		end:     r.end,
+		endLine: r.endLine,
 	}
 }
 
@@ -83,6 +89,7 @@ type scanner struct {
 	buf    []byte
 	fields []field
 	lines  int64 // physical lines consumed
+	off    int64 // bytes consumed
 	max    int
 	eof    bool
 }
@@ -93,11 +100,12 @@ func (s *scanner) reset(r io.Reader, max int) {
 	} else {
 		s.br.Reset(r)
 	}
-	s.lines, s.eof, s.max = 0, false, max
+	s.lines, s.off, s.eof, s.max = 0, 0, false, max
 	// A UTF-8 byte order mark is not data; cqlsh never writes one, but a
 	// file that went through an editor may have it.
 	if b, _ := s.br.Peek(len(bom)); bytes.Equal(b, bom) {
 		_, _ = s.br.Discard(len(bom))
+		s.off += int64(len(bom))
 	}
 }
 
@@ -278,5 +286,9 @@ func (s *scanner) next(rec *record) (bool, error) {
 	}
 	rec.raw = s.buf[:min(term, len(s.buf))]
 	rec.fields = s.fields
+	// ReadSlice stops at a line feed, and a record ends at one (or at the
+	// end of the input), so the record took exactly the chunks read.
+	s.off += int64(n)
+	rec.end, rec.endLine = s.off, s.lines
 	return true, nil
 }

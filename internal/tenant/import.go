@@ -147,7 +147,7 @@ func (s *Service) importFile(ds *Dataset, f DatasetFile, hs *headers) engine.Fil
 	return engine.File{Role: role, Label: rel, Path: f.Path, Table: scratchTable(t), Columns: cols,
 		Open: func(r io.Reader, from engine.Position, onReject func(engine.Reject)) engine.RowReader {
 			opts := cqlcsv.Options{OnReject: func(rj cqlcsv.Reject) {
-				onReject(engine.Reject{File: rel, Line: rj.Line, Reason: rj.Reason, Raw: rj.Raw})
+				onReject(engine.Reject{File: rel, Line: rj.Line, Reason: rj.Reason, Raw: string(rj.Raw)})
 			}}
 			if f.Part > 0 || from.Offset > 0 {
 				// A continuation file, or a file resumed past its header:

@@ -46,11 +46,12 @@ const (
 	merge
 )
 
+// where is the step's rows, parenthesised: callers add conditions to it.
 func (s *step) where() string {
 	if s.blocked == "" {
-		return s.base
+		return "(" + s.base + ")"
 	}
-	return "(" + s.base + ") AND NOT (" + s.blocked + ")"
+	return "((" + s.base + ") AND NOT (" + s.blocked + "))"
 }
 
 // assign adds col = expr to the step's changes.
@@ -117,7 +118,7 @@ func (m *mergeCtx) steps() []*step {
 	keepsProvider := `EXISTS (SELECT 1 FROM sb_org_external_identity x WHERE x.orgid = sb_organisation.id AND x.provider = ` + sChan + `
 		AND EXISTS (SELECT 1 FROM sb_org_external_identity n WHERE n.provider = ` + tChan + ` AND n.externalid = x.externalid))`
 	add(&step{phase: "child orgs", entity: EntityOrg, table: tbl("organisation"), kind: update,
-		base: inList(d, "id", m.closure), outbox: "organisation", outboxKey: "id"}).
+		base: inList(d, "id", m.closure) + ` AND (rootorgid IS NULL OR rootorgid <> ` + T + `)`, outbox: "organisation", outboxKey: "id"}).
 		assign("rootorgid", T).
 		assign("channel", lit(m.tgt.Channel)).
 		assign("provider", `CASE WHEN provider = `+sChan+` AND NOT `+keepsProvider+` THEN `+tChan+` ELSE provider END`).
@@ -183,8 +184,12 @@ func (m *mergeCtx) steps() []*step {
 		assign("lastupdatedby", m.actor()).assign("lastupdatedon", m.touchTS())
 	suffix := len(m.src.ID) + 1
 	extPart := `substr(sb_user_lookup.value, 1, length(sb_user_lookup.value) - ` + fmt.Sprint(suffix) + `)`
+	// A lookup stays when its new key is taken, or when its identity stays
+	// (P7): the source's identity is still there and the target's exists.
+	// Once the identity has moved, its lookup follows.
 	lookupTaken := `(EXISTS (SELECT 1 FROM sb_user_lookup n WHERE n.type = 'externalid' AND n.value = ` + extPart + ` || '@' || ` + T + `)
-		OR EXISTS (SELECT 1 FROM sb_usr_external_identity n WHERE n.provider = ` + T + ` AND n.idtype = ` + T + ` AND n.externalid = ` + extPart + `))`
+		OR EXISTS (SELECT 1 FROM sb_usr_external_identity n WHERE n.provider = ` + T + ` AND n.idtype = ` + T + ` AND n.externalid = ` + extPart + `)
+		AND EXISTS (SELECT 1 FROM sb_usr_external_identity o WHERE o.provider = ` + S + ` AND o.idtype = ` + S + ` AND o.externalid = ` + extPart + `))`
 	add(&step{phase: "external ids", entity: EntityUser, table: tbl("user_lookup"), kind: rekey,
 		base:    `type = 'externalid' AND value LIKE ` + lit("%@"+likeEscape(m.src.ID)) + ` ESCAPE '\' AND ` + m.users("userid"),
 		blocked: lookupTaken, conflict: "EXTERNAL_ID_TAKEN",
