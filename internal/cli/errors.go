@@ -174,4 +174,6 @@ func shown(err error) error {
 	return &shownError{err: err}
 }
 
-func conflictf(format string, args ...any) error { return ferry.Errorf(ferry.ECONFLICT, format, args...) }
+func conflictf(format string, args ...any) error {
+	return ferry.Errorf(ferry.ECONFLICT, format, args...)
+}

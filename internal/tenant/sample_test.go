@@ -130,7 +130,7 @@ var sample = map[string][]row{
 	"bulk_upload_process": {
 		{"id": "bu1", "organisationid": idS, "status": int64(3), "telemetrycontext": `{"channel":"` + idS + `","pdata":"x"}`},
 	},
-	"geo_location": {{"id": "g1", "rootorgid": idS, "location": "Jaipur", "usercount": int64(3)}},
+	"geo_location":          {{"id": "g1", "rootorgid": idS, "location": "Jaipur", "usercount": int64(3)}},
 	"badge_class_extension": {{"id": "bg1", "rootorgid": idS, "issuerid": "iss", "roles": `["ORG_ADMIN"]`}},
 	"tenant_preference": {
 		{"id": "tp1", "orgid": idS, "key": "banner", "data": `{"a":1}`, "tenantname": "Alpha State"},
