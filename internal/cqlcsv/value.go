@@ -118,7 +118,11 @@ type decoder struct {
 func (d *decoder) decode(t *Type, b []byte) (any, error) {
 	switch t.Kind {
 	case Text:
-		return d.text(b)
+		s, err := d.text(b)
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
 	case Int:
 		if v, ok := parseInt(b); ok {
 			return v, nil
