@@ -237,7 +237,7 @@ func (r *Reader) Next() bool {
 			return false
 		}
 		if r.dialect == Auto && r.rec.bad == "" {
-			if d := detect(r.rec.fields); d != Auto {
+			if d := detect(&r.rec); d != Auto {
 				r.decide(d)
 			}
 		}
@@ -601,9 +601,9 @@ func (r *Reader) isHeader(rec *record) bool {
 
 // detect looks for a field only one of the two cqlsh writers could have
 // written (§2.2).
-func detect(fields []field) Dialect {
-	for i := range fields {
-		f := &fields[i]
+func detect(rec *record) Dialect {
+	for i := range rec.fields {
+		f := &rec.fields[i]
 		switch {
 		case !f.quoted && (f.escBackslash || f.escOther):
 			// The old writer quotes every field holding a backslash.
@@ -611,7 +611,7 @@ func detect(fields []field) Dialect {
 		case f.quoted && f.escOther:
 			// The new writer writes no pairs but \\ and \".
 			return Py2
-		case f.quoted && f.escBackslash && !f.special:
+		case f.quoted && f.escBackslash && !f.special(rec.raw):
 			// The new writer quotes only for ',', CR and LF.
 			return Py2
 		}

@@ -223,7 +223,7 @@ func TestRoundTrip(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	loaded := 0
 	for range 300 {
-		if checkRoundTrip(t, randomRow(rng)) {
+		if checkRoundTrip(t, rtTable, randomRow(rng)) {
 			loaded++
 		}
 	}
@@ -332,6 +332,22 @@ func normalize(tb *Table, row []any, export bool) []any {
 		case v == nil:
 		case c.Type.IsCollection() && (v == "[]" || v == "{}"):
 		case c.Type.Kind == Text && export && v == "":
+		case c.Type.Kind == Set && export:
+			// cqlsh writes sets sorted.
+			l, err := ParseListJSON(v.(string))
+			if err != nil {
+				panic(err)
+			}
+			slices.Sort(l)
+			out[i] = ListJSON(l)
+		case c.Type.Kind == Timestamp && export:
+			// Python 2 cannot format a year before 1900; cqlsh then writes
+			// whole seconds.
+			tm, _ := timestampValue(v)
+			if time.UnixMilli(tm).UTC().Year() < 1900 {
+				tm = time.UnixMilli(tm).Unix() * 1000
+			}
+			out[i] = string(appendTimestamp(nil, tm))
 		case c.Type.Kind == Int:
 			n, _ := intValue(v)
 			out[i] = n
@@ -356,50 +372,59 @@ func loadRefuses(tb *Table, row []any) bool {
 
 // checkRoundTrip writes row with both writers and reads it back. It
 // reports whether LoadWriter took the row.
-func checkRoundTrip(t *testing.T, row []any) bool {
+func checkRoundTrip(t *testing.T, tb *Table, row []any) bool {
 	t.Helper()
 	var buf bytes.Buffer
-	w := NewExportWriter(&buf, rtTable, ExportOptions{})
-	if err := w.Write(row); err != nil {
+	w := NewExportWriter(&buf, tb, ExportOptions{})
+	err := w.Write(row)
+	emptyKey := slices.Contains(row[:tb.KeyLen], any(""))
+	switch {
+	case emptyKey && err == nil:
+		t.Fatalf("export accepted the empty key of %q", row)
+	case emptyKey:
+		// COPY TO cannot write an empty text key (it would read back as
+		// null); a Load file can hold one.
+	case err != nil:
 		t.Fatalf("export %q: %v", row, err)
-	}
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	res := readString(rtTable, buf.String(), Options{})
-	if res.err != nil || len(res.rejects) > 0 || len(res.rows) != 1 {
-		t.Fatalf("export of %q: %q read as %v, %v, %v", row, buf.String(), res.rows, res.rejects, res.err)
-	}
-	if want := normalize(rtTable, row, true); !reflect.DeepEqual(res.rows[0], want) {
-		t.Fatalf("export of %q: %q read back as\n%q", want, buf.String(), res.rows[0])
+	default:
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		res := readString(tb, buf.String(), Options{})
+		if res.err != nil || len(res.rejects) > 0 || len(res.rows) != 1 {
+			t.Fatalf("export of %q: %q read as %v, %v, %v", row, buf.String(), res.rows, res.rejects, res.err)
+		}
+		if want := normalize(tb, row, true); !reflect.DeepEqual(res.rows[0], want) {
+			t.Fatalf("export of %q: %q read back as\n%q", want, buf.String(), res.rows[0])
+		}
 	}
 
 	buf.Reset()
 	var cols []string
-	for _, c := range rtTable.Columns {
+	for _, c := range tb.Columns {
 		cols = append(cols, c.Name)
 	}
-	lw, err := NewLoadWriter(&buf, "rt.csv", rtTable, cols)
+	lw, err := NewLoadWriter(&buf, "rt.csv", tb, cols)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := lw.Write(row); err != nil {
-		if !loadRefuses(rtTable, row) {
+		if !loadRefuses(tb, row) {
 			t.Fatalf("load %q: %v", row, err)
 		}
 		return false
 	}
-	if loadRefuses(rtTable, row) {
+	if loadRefuses(tb, row) {
 		t.Fatalf("load accepted %q", row)
 	}
 	if err := lw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	res = readString(rtTable, buf.String(), Options{Dialect: Load, Null: LoadNull})
+	res := readString(tb, buf.String(), Options{Dialect: Load, Null: LoadNull})
 	if res.err != nil || len(res.rejects) > 0 || len(res.rows) != 1 {
 		t.Fatalf("load of %q: %q read as %v, %v, %v", row, buf.String(), res.rows, res.rejects, res.err)
 	}
-	if want := normalize(rtTable, row, false); !reflect.DeepEqual(res.rows[0], want) {
+	if want := normalize(tb, row, false); !reflect.DeepEqual(res.rows[0], want) {
 		t.Fatalf("load of %q: %q read back as\n%q", want, buf.String(), res.rows[0])
 	}
 	return true
