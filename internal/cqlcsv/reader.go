@@ -381,6 +381,8 @@ func (r *Reader) start() bool {
 	switch {
 	case t == nil || len(t.Columns) == 0:
 		r.err = fmt.Errorf("cqlcsv: %w: no table columns", ErrBadHeader)
+	case r.stream == nil && len(r.files) == 0:
+		r.err = fmt.Errorf("cqlcsv: %s: %w: no files", t.Name, ErrBadHeader)
 	case r.opts.Dialect < Auto || r.opts.Dialect > Load:
 		r.err = fmt.Errorf("cqlcsv: %w: unknown dialect %d", ErrBadHeader, r.opts.Dialect)
 	case r.opts.NoHeader:

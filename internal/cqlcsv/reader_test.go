@@ -395,3 +395,15 @@ func TestRecordSizeLimit(t *testing.T) {
 		t.Errorf("raw %q", res.rejects[0].Raw[:20])
 	}
 }
+
+func TestReaderSetupErrors(t *testing.T) {
+	for name, r := range map[string]*Reader{
+		"no files":    NewReader(nil, tUserLookup, Options{}),
+		"no table":    NewStreamReader(strings.NewReader("a\r\n"), "in.csv", nil, Options{}),
+		"bad dialect": NewStreamReader(strings.NewReader("a\r\n"), "in.csv", tUserLookup, Options{Dialect: 9}),
+	} {
+		if r.Next() || !errors.Is(r.Err(), ErrBadHeader) {
+			t.Errorf("%s: err %v", name, r.Err())
+		}
+	}
+}
