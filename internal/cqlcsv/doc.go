@@ -71,4 +71,45 @@
 // Literal and DeleteStatement give CQL for statements COPY cannot express.
 // Both writers take rows in the representation above, and what they write
 // reads back to the same values.
+//
+// # API
+//
+//	func Files(dir, table string) ([]string, error)
+//	func NewReader(files []string, t *Table, opts Options) *Reader
+//	func NewStreamReader(in io.Reader, name string, t *Table, opts Options) *Reader
+//	func (r *Reader) Next() bool
+//	func (r *Reader) Row() []any
+//	func (r *Reader) Extra() []string
+//	func (r *Reader) Header() HeaderReport
+//	func (r *Reader) Line() int64
+//	func (r *Reader) File() string
+//	func (r *Reader) Dialect() Dialect
+//	func (r *Reader) Stats() Stats
+//	func (r *Reader) Err() error
+//	func (r *Reader) Close() error
+//
+//	func NewExportWriter(w io.Writer, t *Table, opts ExportOptions) *ExportWriter
+//	func (w *ExportWriter) Write(row []any) error
+//	func (w *ExportWriter) Flush() error
+//
+//	func NewLoadWriter(w io.Writer, name string, t *Table, cols []string) (*LoadWriter, error)
+//	func CreateLoad(path string, t *Table, cols []string, opts LoadOptions) (*LoadWriter, error)
+//	func (w *LoadWriter) Write(row []any) error
+//	func (w *LoadWriter) Close() error
+//	func (w *LoadWriter) Files() []string
+//	func (w *LoadWriter) Statements() []string
+//	func CopyFromStatement(t *Table, cols []string, file string) string
+//
+//	func Literal(t Type, v any) (string, error)
+//	func DeleteStatement(t *Table, row []any) (string, error)
+//	func Ident(name string) string
+//
+//	func ListJSON(v []string) string
+//	func ParseListJSON(s string) ([]string, error)
+//	func MapJSON(m map[string]string) string
+//	func ParseMapJSON(s string) (map[string]string, error)
+//	func FormatTimestamp(t time.Time) string
+//	func ParseTimestamp(s string) (time.Time, bool)
+//
+// and, in types.go, Kind, Type, Column, Table, ParseType and MustParseType.
 package cqlcsv

@@ -247,7 +247,7 @@ func (r *Reader) Next() bool {
 			return false
 		}
 		if r.dialect == Auto && r.rec.bad == "" {
-			if d := detect(r.rec.fields); d != Auto {
+			if d := detect(&r.rec); d != Auto {
 				r.decide(d)
 			}
 		}
@@ -408,6 +408,8 @@ func (r *Reader) start() bool {
 	switch {
 	case t == nil || len(t.Columns) == 0:
 		r.err = fmt.Errorf("cqlcsv: %w: no table columns", ErrBadHeader)
+	case r.stream == nil && len(r.files) == 0:
+		r.err = fmt.Errorf("cqlcsv: %s: %w: no files", t.Name, ErrBadHeader)
 	case r.opts.Dialect < Auto || r.opts.Dialect > Load:
 		r.err = fmt.Errorf("cqlcsv: %w: unknown dialect %d", ErrBadHeader, r.opts.Dialect)
 	case r.opts.NoHeader && len(r.opts.Columns) > 0:
@@ -642,9 +644,9 @@ func (r *Reader) isHeader(rec *record) bool {
 
 // detect looks for a field only one of the two cqlsh writers could have
 // written (§2.2).
-func detect(fields []field) Dialect {
-	for i := range fields {
-		f := &fields[i]
+func detect(rec *record) Dialect {
+	for i := range rec.fields {
+		f := &rec.fields[i]
 		switch {
 		case !f.quoted && (f.escBackslash || f.escOther):
 			// The old writer quotes every field holding a backslash.
@@ -652,7 +654,7 @@ func detect(fields []field) Dialect {
 		case f.quoted && f.escOther:
 			// The new writer writes no pairs but \\ and \".
 			return Py2
-		case f.quoted && f.escBackslash && !f.special:
+		case f.quoted && f.escBackslash && !f.special(rec.raw):
 			// The new writer quotes only for ',', CR and LF.
 			return Py2
 		}

@@ -28,11 +28,15 @@ type field struct {
 	quoted     bool
 	// The backslash pairs in the field, by the byte after the backslash.
 	escQuote, escBackslash, escOther bool
-	// special is a ',', CR or LF inside the quotes.
-	special bool
 }
 
 func (f *field) escaped() bool { return f.escQuote || f.escBackslash || f.escOther }
+
+// special reports whether the field holds a ',', CR or LF: what makes both
+// Python writers quote a field.
+func (f *field) special(raw []byte) bool {
+	return bytes.ContainsAny(raw[f.start:f.end], ",\r\n")
+}
 
 // record is one CSV record as scanned.
 type record struct {
@@ -123,6 +127,7 @@ func (s *scanner) next(rec *record) (bool, error) {
 		esc, cr bool // a backslash, or a CR outside quotes, waits for the next byte
 		over    bool // the record passed s.max; its bytes are no longer kept
 		n       int  // absolute position of the chunk in the record
+		endLF   bool // the bytes so far end in LF
 		term    = -1 // where the line end of the record starts
 		setBad  = func(why string) {
 			if rec.bad == "" {
@@ -134,16 +139,6 @@ func (s *scanner) next(rec *record) (bool, error) {
 		chunk, err := s.br.ReadSlice('\n')
 		if err != nil && err != bufio.ErrBufferFull && err != io.EOF {
 			return false, err
-		}
-		if !over && len(s.buf)+len(chunk) > s.max {
-			over = true
-			// Keep enough for the reject's Raw.
-			if k := maxRaw - len(s.buf); k > 0 {
-				s.buf = append(s.buf, chunk[:min(k, len(chunk))]...)
-			}
-		}
-		if !over {
-			s.buf = append(s.buf, chunk...)
 		}
 		for i := 0; i < len(chunk); i++ {
 			c := chunk[i]
@@ -157,16 +152,12 @@ func (s *scanner) next(rec *record) (bool, error) {
 					f.escBackslash = true
 				default:
 					f.escOther = true
-					if c == '\n' {
-						s.lines++
-					}
 				}
 				continue
 			}
 			if cr {
 				cr = false
 				if c == '\n' {
-					s.lines++
 					term = p - 1
 					if st == stStart || st == stUnquoted {
 						f.end = p - 1
@@ -187,7 +178,6 @@ func (s *scanner) next(rec *record) (bool, error) {
 					f.end = p
 					s.fields = append(s.fields, f)
 				case '\n':
-					s.lines++
 					f.end, term = p, p
 					s.fields = append(s.fields, f)
 				case '\r':
@@ -209,7 +199,6 @@ func (s *scanner) next(rec *record) (bool, error) {
 					s.fields = append(s.fields, f)
 					st = stStart
 				case '\n':
-					s.lines++
 					f.end, term = p, p
 					s.fields = append(s.fields, f)
 				case '\r':
@@ -220,22 +209,20 @@ func (s *scanner) next(rec *record) (bool, error) {
 					setBad("quote inside an unquoted field")
 				}
 			case stQuoted:
-				for i+1 < len(chunk) && !isSpecial[c] {
-					i++
-					c = chunk[i]
+				// Only a quote or a backslash matters here (a LF can only
+				// be the chunk's last byte, counted below), and quoted
+				// fields are the long ones: look for them with IndexByte.
+				j := indexQuoteOrBackslash(chunk[i:])
+				if j < 0 {
+					i = len(chunk)
+					break
 				}
-				p = n + i
-				switch c {
-				case '"':
-					f.end = p
+				i += j
+				if chunk[i] == '"' {
+					f.end = n + i
 					st = stAfter
-				case '\\':
+				} else {
 					esc = true
-				case '\n':
-					s.lines++
-					f.special = true
-				case ',', '\r':
-					f.special = true
 				}
 			case stAfter:
 				switch c {
@@ -243,7 +230,6 @@ func (s *scanner) next(rec *record) (bool, error) {
 					s.fields = append(s.fields, f)
 					st = stStart
 				case '\n':
-					s.lines++
 					term = p
 					s.fields = append(s.fields, f)
 				case '\r':
@@ -255,14 +241,40 @@ func (s *scanner) next(rec *record) (bool, error) {
 				}
 			}
 		}
+		if len(chunk) > 0 {
+			endLF = chunk[len(chunk)-1] == '\n'
+			if endLF {
+				// A line ends here, inside the record or at its end.
+				s.lines++
+			}
+		}
+		if term >= 0 && n == 0 {
+			// The whole record is in one chunk, as every record of a
+			// COPY TO file is: no copy.
+			rec.raw = chunk[:term]
+			rec.fields = s.fields
+			return true, nil
+		}
+		if !over && len(s.buf)+len(chunk) > s.max {
+			over = true
+			// Keep enough for the reject's Raw.
+			if k := maxRaw - len(s.buf); k > 0 {
+				s.buf = append(s.buf, chunk[:min(k, len(chunk))]...)
+			}
+		}
+		if !over {
+			s.buf = append(s.buf, chunk...)
+		}
 		n += len(chunk)
 		if err == io.EOF && term < 0 {
 			s.eof = true
 			if n == 0 {
 				return false, nil
 			}
-			// The last line has no line end; it is a line all the same.
-			s.lines++
+			if !endLF {
+				// The last line has no line end; it is a line all the same.
+				s.lines++
+			}
 			term = n
 			switch {
 			case st == stQuoted:
@@ -291,4 +303,20 @@ func (s *scanner) next(rec *record) (bool, error) {
 	s.off += int64(n)
 	rec.end, rec.endLine = s.off, s.lines
 	return true, nil
+}
+
+// indexQuoteOrBackslash returns the index of the first '"' or '\\' in b,
+// or -1.
+func indexQuoteOrBackslash(b []byte) int {
+	q := bytes.IndexByte(b, '"')
+	if q < 0 {
+		q = len(b)
+	}
+	if k := bytes.IndexByte(b[:q], '\\'); k >= 0 {
+		return k
+	}
+	if q == len(b) {
+		return -1
+	}
+	return q
 }

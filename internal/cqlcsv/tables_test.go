@@ -39,3 +39,16 @@ var (
 	tTenantPref   = table("sunbird", "tenant_preference", 1, "id text, data text, key text, orgid text, role text, tenantname text")
 	tTenantPref2  = table("sunbird", "tenant_preference_v2", 2, "orgid text, key text, createdby text, createdon timestamp, data text, updatedby text, updatedon timestamp")
 )
+
+// tPeople is the table of the package's own testdata: every kind of value
+// the Sunbird tables use.
+var tPeople = table("test", "people", 2, "id text, seq int, at timestamp, flag boolean, fw map<text,frozen<list<text>>>, certs map<text,frozen<map<text,text>>>, note text, secret text, tags list<text>, attrs map<text,text>")
+
+// peopleRows are the values of testdata/py2/people.csv and
+// testdata/py310/people.csv, worked out by hand from §2.3.
+var peopleRows = [][]any{
+	{"p1", int64(1), "2019-01-09 11:20:31.123+0000", true, `{"board":["RBSE"],"medium":["Hindi"]}`, `{"t1":{"name":"n'1","url":"u"}}`, `say "hi", ok`, "abc\ndef==", `["a","b"]`, `{"k":"v"}`},
+	{"p2", int64(2), nil, false, nil, nil, nil, `C:\temp`, `["x","x"]`, `{"q":"it's","z":"tab\there"}`},
+	{"सुनीता", int64(-5), "2020-02-29 00:00:00.000+0000", true, nil, nil, "line1\r\nline2", "nbsp\u00a0del\u007fnul\x00", `["it's","x\ny"]`, nil},
+	{"p4", int64(4), "2018-11-01 00:00:00.000+0000", false, nil, nil, `{"a":1}`, nil, `["PUBLIC"]`, nil},
+}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"slices"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 )
 
@@ -118,7 +117,11 @@ type decoder struct {
 func (d *decoder) decode(t *Type, b []byte) (any, error) {
 	switch t.Kind {
 	case Text:
-		return d.text(b)
+		s, err := d.text(b)
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
 	case Int:
 		if v, ok := parseInt(b); ok {
 			return v, nil
@@ -140,7 +143,7 @@ func (d *decoder) decode(t *Type, b []byte) (any, error) {
 		d.buf = appendTimestamp(d.buf[:0], ms)
 		return string(d.buf), nil
 	}
-	d.lit = litParser{s: b, syn: d.syn, txt: d.lit.txt[:0]}
+	d.lit.s, d.lit.i, d.lit.syn = b, 0, d.syn
 	out, err := d.lit.value(t, d.buf[:0], 0)
 	d.buf = out
 	if err != nil {
@@ -174,10 +177,11 @@ func (d *decoder) text(b []byte) (string, error) {
 // accepted) and text in single quotes, a quote in it doubled — and writes it
 // as compact JSON.
 type litParser struct {
-	s   []byte
-	i   int
-	syn syntax
-	txt []byte
+	s      []byte
+	i      int
+	syn    syntax
+	txt    []byte
+	levels []mapLevel
 }
 
 // maxDepth bounds the nesting of frozen collections; the Sunbird tables go
@@ -335,11 +339,19 @@ func (p *litParser) timestamp() (int64, error) {
 	return ms, nil
 }
 
-// mapEntry is one parsed map entry: its key as text and its value's JSON
-// in a scratch buffer.
+// mapLevel holds the entries of the map being parsed at one depth: keys
+// and value JSON in scratch buffers reused from map to map, as maps are
+// nested one inside the other, never side by side at the same depth.
+type mapLevel struct {
+	ents []mapEntry
+	keys []byte
+	vals []byte
+}
+
+// mapEntry is one parsed map entry: its key text and value JSON, as
+// offsets into its level's buffers.
 type mapEntry struct {
-	key        string
-	vfrom, vto int
+	k0, k1, v0, v1 int
 }
 
 // mapValue parses {k: v, ...} and writes a JSON object with the keys sorted,
@@ -349,8 +361,11 @@ func (p *litParser) mapValue(t *Type, out []byte, depth int) ([]byte, error) {
 	if !p.eat('{') {
 		return out, errLiteral
 	}
-	var ents []mapEntry
-	var vals []byte
+	for len(p.levels) <= depth {
+		p.levels = append(p.levels, mapLevel{})
+	}
+	lv := &p.levels[depth]
+	lv.ents, lv.keys, lv.vals = lv.ents[:0], lv.keys[:0], lv.vals[:0]
 	p.ws()
 	for n := 0; !p.eat('}'); n++ {
 		if n > 0 {
@@ -359,8 +374,9 @@ func (p *litParser) mapValue(t *Type, out []byte, depth int) ([]byte, error) {
 			}
 			p.ws()
 		}
-		key, err := p.key(t.Key)
-		if err != nil {
+		k0 := len(lv.keys)
+		var err error
+		if lv.keys, err = p.key(t.Key, lv.keys); err != nil {
 			return out, err
 		}
 		p.ws()
@@ -368,47 +384,57 @@ func (p *litParser) mapValue(t *Type, out []byte, depth int) ([]byte, error) {
 			return out, errLiteral
 		}
 		p.ws()
-		from := len(vals)
-		if vals, err = p.value(t.Elem, vals, depth+1); err != nil {
+		// The value may hold maps of its own, at deeper levels, which may
+		// grow p.levels: lv is taken again after it.
+		v0 := len(lv.vals)
+		vals, err := p.value(t.Elem, lv.vals, depth+1)
+		lv = &p.levels[depth]
+		lv.vals = vals
+		if err != nil {
 			return out, err
 		}
-		ents = append(ents, mapEntry{key: key, vfrom: from, vto: len(vals)})
+		lv.ents = append(lv.ents, mapEntry{k0, len(lv.keys), v0, len(lv.vals)})
 		p.ws()
 	}
-	slices.SortStableFunc(ents, func(a, b mapEntry) int { return strings.Compare(a.key, b.key) })
+	key := func(e mapEntry) []byte { return lv.keys[e.k0:e.k1] }
+	cmp := func(a, b mapEntry) int { return bytes.Compare(key(a), key(b)) }
+	// cqlsh writes maps sorted; sort only when a file did not.
+	if !slices.IsSortedFunc(lv.ents, cmp) {
+		slices.SortStableFunc(lv.ents, cmp)
+	}
 	out = append(out, '{')
-	for i, e := range ents {
+	for i, e := range lv.ents {
 		if i > 0 {
-			if e.key == ents[i-1].key {
+			if bytes.Equal(key(e), key(lv.ents[i-1])) {
 				return out, errDupKey
 			}
 			out = append(out, ',')
 		}
-		out = appendJSONString(out, e.key)
+		out = appendJSONString(out, key(e))
 		out = append(out, ':')
-		out = append(out, vals[e.vfrom:e.vto]...)
+		out = append(out, lv.vals[e.v0:e.v1]...)
 	}
 	return append(out, '}'), nil
 }
 
-// key reads a map key and returns it as the text of its JSON object key.
-func (p *litParser) key(t *Type) (string, error) {
+// key reads a map key and appends the text of its JSON object key to dst.
+func (p *litParser) key(t *Type, dst []byte) ([]byte, error) {
 	switch t.Kind {
 	case Text:
 		s, err := p.quoted()
-		return string(s), err
+		return append(dst, s...), err
 	case Int:
 		v, ok := parseInt(p.bare())
 		if !ok {
-			return "", errInt
+			return dst, errInt
 		}
-		return strconv.FormatInt(v, 10), nil
+		return strconv.AppendInt(dst, v, 10), nil
 	case Timestamp:
 		ms, err := p.timestamp()
 		if err != nil {
-			return "", err
+			return dst, err
 		}
-		return string(appendTimestamp(nil, ms)), nil
+		return appendTimestamp(dst, ms), nil
 	}
-	return "", errKeyType
+	return dst, errKeyType
 }
