@@ -47,6 +47,9 @@ func FindDataset(dir string) (*Dataset, error) {
 	known := map[string]bool{}
 	for _, t := range Tables() {
 		for _, where := range locations(t) {
+			if _, err := os.Stat(filepath.Join(dir, where, t.Table.Name+".csv")); err != nil {
+				continue // the table is not in this folder (a part without it is reported below)
+			}
 			paths, err := cqlcsv.Files(filepath.Join(dir, where), t.Table.Name)
 			if err != nil {
 				return nil, &ferry.Error{Code: ferry.EINPUT, Message: fmt.Sprintf("dataset %s: %v", dir, err)}

@@ -3,6 +3,7 @@ package tenant
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"sort"
@@ -117,3 +118,5 @@ func keysOf(m map[string]int64) string {
 	sort.Strings(ks)
 	return strings.Join(ks, " ")
 }
+
+func asPlanError(err error, pe **PlanError) bool { return errors.As(err, pe) }

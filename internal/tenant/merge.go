@@ -73,8 +73,7 @@ func (s *Service) Migrate(ctx context.Context, opts MigrateOptions) (res Migrate
 		_, err := s.Plan(ctx, req)
 		return res, err
 	}
-	run, err := s.Engine.Start(ctx, engine.Spec{Kind: "tenant.migrate", Locks: []string{"tenant:" + req.Source, "tenant:" + req.Target},
-		Args: req, Resumable: true})
+	run, err := s.Engine.Start(ctx, engine.Spec{Kind: "tenant.migrate", Locks: tenantLocks(req.Source, req.Target), Args: req, Resumable: true})
 	if err != nil {
 		return res, err
 	}
@@ -446,4 +445,13 @@ func (s *Service) finishSource(ctx context.Context, run *engine.Run, m *mergeCtx
 	}
 	tr.End(err)
 	return err
+}
+
+// tenantLocks are the locks a job touching both tenants takes (decision
+// 5): one per tenant, so that two merges sharing either cannot both run.
+func tenantLocks(source, target string) []string {
+	if source == target {
+		return []string{"tenant:" + source}
+	}
+	return []string{"tenant:" + source, "tenant:" + target}
 }

@@ -75,7 +75,7 @@ func (s *Service) Rollback(ctx context.Context, opts RollbackOptions) (res Rollb
 	if batch <= 0 {
 		batch = DefaultBatchRows
 	}
-	run, err := s.Engine.Start(ctx, engine.Spec{Kind: "tenant.rollback", Locks: []string{"tenant:" + req.Source, "tenant:" + req.Target},
+	run, err := s.Engine.Start(ctx, engine.Spec{Kind: "tenant.rollback", Locks: tenantLocks(req.Source, req.Target),
 		Args: map[string]any{"job": merge.ID, "force": opts.Force}, Resumable: true})
 	if err != nil {
 		return res, err

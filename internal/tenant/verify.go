@@ -45,10 +45,9 @@ type Total struct {
 // and among them those kept on purpose (kept, a condition over the row,
 // with why).
 type reference struct {
-	table      *Table
-	where      string
-	kept, why  string
-	keptReason func() string
+	table     *Table
+	where     string
+	kept, why string
 }
 
 // Verify counts every reference to source left in every table, and lists
