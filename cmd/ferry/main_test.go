@@ -34,6 +34,7 @@ import (
 	"github.com/ferrymigrate/ferry/internal/registrar"
 	"github.com/ferrymigrate/ferry/internal/store"
 	"github.com/ferrymigrate/ferry/internal/store/storetest"
+	"github.com/ferrymigrate/ferry/internal/tenant"
 )
 
 var update = flag.Bool("update", false, "rewrite the expected files inside the scripts when a cmp fails")
@@ -100,6 +101,7 @@ func TestScripts(t *testing.T) {
 // setup gives every script:
 //   - $DB: sqlite or postgres;
 //   - $EXAMPLES: the bundled example export, and a private copy in $WORK/example;
+//   - the bundled tenant export (examples/tenant), copied to $WORK/tenant-example;
 //   - $GETGOV: the shared reference fixtures ("" when absent; see [getgov]);
 //   - FERRY_DATABASE_URL unset under SQLite, so ferry uses $WORK/ferry.db,
 //     and under PostgreSQL a schema of its own, migrated and empty, lent
@@ -109,6 +111,9 @@ func setup(env *testscript.Env, engine, getgov, examples string) error {
 	env.Setenv("GETGOV", getgov)
 	env.Setenv("EXAMPLES", examples)
 	if err := copyDir(examples, filepath.Join(env.WorkDir, "example")); err != nil {
+		return err
+	}
+	if err := os.CopyFS(filepath.Join(env.WorkDir, "tenant-example"), os.DirFS(filepath.Join(filepath.Dir(examples), "tenant"))); err != nil {
 		return err
 	}
 	if engine != "postgres" {
@@ -129,7 +134,7 @@ func setup(env *testscript.Env, engine, getgov, examples string) error {
 
 // migrationSets are the sets ferry applies, so that a lent schema is what
 // ferry would make of a new database.
-var migrationSets = []store.Migrations{engine.Migrations, registrar.Migrations}
+var migrationSets = []store.Migrations{engine.Migrations, registrar.Migrations, tenant.Migrations}
 
 // cmdExitcode runs a program like exec and checks its exact exit status:
 //

@@ -120,3 +120,5 @@ func keysOf(m map[string]int64) string {
 }
 
 func asPlanError(err error, pe **PlanError) bool { return errors.As(err, pe) }
+
+func sprint(v any) string { return fmt.Sprint(v) }

@@ -176,12 +176,25 @@ func notMigrated() []NotMigrated {
 
 // computePlan fills p with the counts, conflicts and notices of m's steps.
 func computePlan(ctx context.Context, q store.Querier, m *mergeCtx, p *Plan) error {
+	p.Totals = map[string]TotalBefore{}
+	for _, what := range []string{"user", "user_organisation", "organisation"} {
+		n, err := countTotal(ctx, q, what, m.tgt.ID)
+		if err != nil {
+			return err
+		}
+		p.Totals[what] = TotalBefore{Target: n}
+	}
 	for _, st := range m.steps() {
 		var n int64
 		if err := q.QueryRow(ctx, `SELECT count(*) FROM `+st.table.SQL+` WHERE `+st.where()).Scan(&n); err != nil {
 			return fmt.Errorf("planning %s: %w", st.table.Name, err)
 		}
 		p.Changes[st.table.Name] += n
+		// A merged membership adds no row to the target; a moved one does.
+		if tb, ok := p.Totals[st.table.Name]; ok && (st.kind != merge) {
+			tb.Moving += n
+			p.Totals[st.table.Name] = tb
+		}
 		if st.blocked != "" {
 			cs, err := conflicts(ctx, q, st)
 			if err != nil {

@@ -143,6 +143,13 @@ func (s *Service) Rollback(ctx context.Context, opts RollbackOptions) (res Rollb
 // journal left in them (the last image per row).
 func (s *Service) changedSince(ctx context.Context, job, below int64) ([]Changed, error) {
 	out := []Changed{}
+	// The journal is read whole before any row is: SQLite lends one
+	// connection, which an open cursor holds.
+	type last struct {
+		t        *Table
+		key, img string
+	}
+	var lasts []last
 	seen := map[string]bool{}
 	err := engine.EachChange(ctx, s.DB, job, true, func(c engine.Change) error {
 		if c.ID >= below {
@@ -157,16 +164,22 @@ func (s *Service) changedSince(ctx context.Context, job, below int64) ([]Changed
 		if t == nil {
 			return fmt.Errorf("journal entry %d names an unknown table %q", c.ID, c.Entity)
 		}
-		cur, err := currentImage(ctx, s.DB, t, c.Key)
-		if err != nil {
-			return err
-		}
-		if !sameImage(t, cur, c.After) {
-			out = append(out, Changed{Table: c.Entity, Key: compactKey(c.Key)})
-		}
+		lasts = append(lasts, last{t: t, key: c.Key, img: c.After})
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range lasts {
+		cur, err := currentImage(ctx, s.DB, l.t, l.key)
+		if err != nil {
+			return nil, err
+		}
+		if !sameImage(l.t, cur, l.img) {
+			out = append(out, Changed{Table: l.t.Name, Key: compactKey(l.key)})
+		}
+	}
+	return out, nil
 }
 
 // undoBatch undoes up to batch journal entries below the checkpoint, the

@@ -216,3 +216,17 @@ func writeTable(t *testing.T, dir string, tb *Table, rows []row, split int) {
 	}
 	closeFile()
 }
+
+// TestWriteExample writes the sample dataset to the folder named by
+// FERRY_WRITE_TENANT_EXAMPLE: that is how examples/tenant was made, and
+// how it is remade when the sample changes.
+func TestWriteExample(t *testing.T) {
+	out := os.Getenv("FERRY_WRITE_TENANT_EXAMPLE")
+	if out == "" {
+		t.Skip("set FERRY_WRITE_TENANT_EXAMPLE to a folder to write the sample dataset there")
+	}
+	dir := writeSample(t, sample)
+	if err := os.CopyFS(out, os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
+}
