@@ -60,6 +60,10 @@ resumes when run again.`,
 				return err
 			}
 			return a.emit(res, func(w io.Writer) {
+				if res.Already != 0 {
+					fmt.Fprintf(w, "merge job %d was rolled back by job %d already: nothing to do\n", res.Of, res.Already)
+					return
+				}
 				fmt.Fprintf(w, "tenant rollback: job %d, undoing merge job %d%s\n", res.JobID, res.Of, tags(res.Resumed, false))
 				printChanges(w, res.Restored, "RESTORED#")
 				if len(res.Changed) > 0 {

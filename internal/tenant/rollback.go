@@ -35,6 +35,9 @@ type RollbackResult struct {
 	// Force they refuse the rollback, with it they are overwritten.
 	Changed []Changed `json:"changedSince"`
 	Outbox  int64     `json:"outbox"`
+	// Already is the rollback job that undid the merge before, when one
+	// did: running a finished rollback again changes nothing.
+	Already int64 `json:"alreadyRolledBackBy,omitempty"`
 }
 
 // Changed is a row that no longer holds what the merge left in it.
@@ -74,6 +77,9 @@ func (s *Service) Rollback(ctx context.Context, opts RollbackOptions) (res Rollb
 	batch := opts.BatchRows
 	if batch <= 0 {
 		batch = DefaultBatchRows
+	}
+	if done, err := rolledBackBy(ctx, s.DB, merge.ID); err != nil || done != 0 {
+		return RollbackResult{Of: merge.ID, Already: done, Restored: map[string]int64{}, Changed: []Changed{}}, err
 	}
 	run, err := s.Engine.Start(ctx, engine.Spec{Kind: "tenant.rollback", Locks: tenantLocks(req.Source, req.Target),
 		Args: map[string]any{"job": merge.ID, "force": opts.Force}, Resumable: true})
@@ -390,4 +396,21 @@ func sameImage(t *Table, a, b string) bool {
 		}
 	}
 	return true
+}
+
+// rolledBackBy is the finished rollback job of merge job id, or 0.
+func rolledBackBy(ctx context.Context, q store.Querier, id int64) (int64, error) {
+	jobs, err := engine.List(ctx, q, engine.Filter{Kind: "tenant.rollback", Status: engine.Succeeded, Limit: 1000})
+	if err != nil {
+		return 0, err
+	}
+	for _, j := range jobs {
+		var args struct {
+			Job int64 `json:"job"`
+		}
+		if json.Unmarshal(j.Args, &args) == nil && args.Job == id {
+			return j.ID, nil
+		}
+	}
+	return 0, nil
 }
