@@ -8,6 +8,7 @@ import (
 
 	"github.com/ferrymigrate/ferry"
 	"github.com/ferrymigrate/ferry/internal/engine"
+	"github.com/ferrymigrate/ferry/internal/tenant"
 )
 
 // Exit codes. Scripts depend on them; never renumber.
@@ -107,6 +108,11 @@ func Message(err error) string {
 // Hint says what to do about err: the library's own hint where it has one,
 // else the command line's, which may name flags.
 func Hint(err error) string {
+	var refused *tenant.PlanError
+	if errors.As(err, &refused) && refused.Code == ferry.ECONFLICT {
+		// The library cannot name the flag; the command line can.
+		return "ferry tenant plan lists them; --on-conflict skip leaves those rows where they are and moves the rest"
+	}
 	if h := ferry.ErrorHint(err); h != "" {
 		return h
 	}

@@ -172,6 +172,9 @@ func validate(ctx context.Context, q store.Querier, g *orgGraph, req Request) ([
 	if err != nil {
 		return nil, err
 	}
+	if len(g.byID) == 0 {
+		add(ProblemNoTenantTables, "the database holds no organisation: import the platform's export first")
+	}
 	for _, side := range []struct{ name, id string }{{"source", req.Source}, {"target", req.Target}} {
 		if side.id == "" {
 			add(ProblemMissingOrgID, "no %s root org id was given", side.name)
