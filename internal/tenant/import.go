@@ -69,6 +69,9 @@ func (s *Service) Import(ctx context.Context, opts ImportOptions) (res ImportRes
 	if err != nil {
 		return res, err
 	}
+	if err := s.noMergeSinceImport(ctx); err != nil {
+		return res, err
+	}
 	res.Unknown = ds.Unknown
 	hs := &headers{by: map[string]cqlcsv.HeaderReport{}}
 	var files []engine.File
@@ -345,4 +348,53 @@ func concatKey(d store.Dialect, t *Table) string {
 		parts = append(parts, "coalesce("+c.Name+", '')")
 	}
 	return strings.Join(parts, " || '\x1f' || ")
+}
+
+// ErrMergedSinceImport: a merge changed the tenant tables after the last
+// import, and importing again would overwrite its changes without a
+// journal (the export is older than the merge).
+var ErrMergedSinceImport = &ferry.Error{Code: ferry.ECONFLICT, Message: "a tenant merge changed the imported tables"}
+
+// noMergeSinceImport refuses an import over the work of a merge that
+// finished after the last import and was not rolled back.
+func (s *Service) noMergeSinceImport(ctx context.Context) error {
+	var merge, lastImport int64
+	err := s.DB.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM ferry_job WHERE kind = 'tenant.import' AND status = 'succeeded' AND dry_run = ?`, false).Scan(&lastImport)
+	if err != nil {
+		return err
+	}
+	rows, err := s.DB.Query(ctx, `SELECT j.id FROM ferry_job j WHERE j.kind = 'tenant.migrate' AND j.status = 'succeeded' AND j.id > ?
+		AND EXISTS (SELECT 1 FROM ferry_journal c WHERE c.job_id = j.id) ORDER BY j.id DESC`, lastImport)
+	if err != nil {
+		return err
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		by, err := rolledBackBy(ctx, s.DB, id)
+		if err != nil {
+			return err
+		}
+		if by == 0 {
+			merge = id
+			break
+		}
+	}
+	if merge == 0 {
+		return nil
+	}
+	return &ferry.Error{Code: ferry.ECONFLICT, Err: ErrMergedSinceImport,
+		Message: fmt.Sprintf("merge job %d changed the tenant tables after the last import: importing again would overwrite its changes with no journal", merge),
+		Hint:    fmt.Sprintf("write it back first (ferry tenant export %d), or roll it back, or import into a new database", merge)}
 }
