@@ -32,7 +32,7 @@ overlap also adds one taken org external id, page name and preference
 key, and --overlap 0 gives a merge without conflicts. --split-rows splits
 user_lookup as cqlsh's MAXOUTPUTSIZE does. The same seed, users and
 overlap give byte-identical files. DIR must be new or empty.`,
-		Example: `  ferry tenant generate --users 1000 --out /tmp/tenants
+		Example: `  ferry tenant generate --users 1000 --out tenants
   ferry tenant generate --users 1000000 --overlap 0 --seed 7 --out big
   ferry tenant generate --users 500 --overlap 10 --split-rows 200 --out gen --json`,
 		Args: args(),
