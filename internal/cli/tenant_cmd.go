@@ -20,7 +20,7 @@ imported into ferry's database; a merge of one tenant (root organisation)
 into another is planned, run as a resumable job that journals every change
 and queues every changed user, organisation and batch for the search
 index, verified, and can be rolled back.`
-	cmd.AddCommand(a.tenantImportCmd(), a.tenantPlanCmd(), a.tenantMigrateCmd(), a.tenantVerifyCmd(), a.tenantRollbackCmd(), a.tenantExportCmd())
+	cmd.AddCommand(a.tenantImportCmd(), a.tenantGenerateCmd(), a.tenantPlanCmd(), a.tenantMigrateCmd(), a.tenantVerifyCmd(), a.tenantRollbackCmd(), a.tenantExportCmd())
 	return cmd
 }
 

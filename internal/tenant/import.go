@@ -123,6 +123,18 @@ func (s *Service) Import(ctx context.Context, opts ImportOptions) (res ImportRes
 		return res, err
 	}
 	res.Tables = applied.Tables
+	if !opts.DryRun {
+		// The planner's statistics are those of the tables before the
+		// upsert (empty, on a first import) until they are taken again;
+		// a plan over a million users built on them nests loops.
+		var tables []string
+		for _, t := range ds.Tables() {
+			tables = append(tables, t.SQL)
+		}
+		if err := s.DB.InTx(ctx, func(tx *store.Tx) error { return tx.Analyze(ctx, tables...) }); err != nil {
+			return res, err
+		}
+	}
 	res.Rejects, err = engine.Rejects(ctx, s.DB, run.Job.ID, 100)
 	return res, err
 }

@@ -146,7 +146,7 @@ func TestKilledMergeAndRollbackResume(t *testing.T) {
 					t.Fatal(err)
 				}
 				total += runKilled(t, rng, 600*time.Millisecond, func() *exec.Cmd {
-					return ferryRun(t, bin, u, "tenant", "rollback", itoa(job), "--yes", "--batch", "1")
+					return ferryRun(t, bin, u, "tenant", "rollback", itoa64(job), "--yes", "--batch", "1")
 				})
 				wantEqual(t, "state after a killed and resumed rollback", snapshot(t, db), before)
 				_ = trial
@@ -158,5 +158,3 @@ func TestKilledMergeAndRollbackResume(t *testing.T) {
 		})
 	}
 }
-
-func itoa(n int64) string { return strings.TrimSpace(strings.ReplaceAll(sprint(n), " ", "")) }

@@ -242,14 +242,38 @@ func (s *Service) undo(ctx context.Context, tx *store.Tx, run *engine.Run, t *Ta
 	}
 	where, wargs := keyWhere(t, key)
 	switch c.Action {
-	case engine.ActionUpdate, engine.ActionInsert:
+	case engine.ActionUpdate:
+		// An update's images hold the key and the columns it set: those
+		// are put back, the others are not the merge's.
+		cols, vals, err := presentValues(t, c.Before)
+		if err != nil {
+			return err
+		}
+		var sets []string
+		var args []any
+		for i, col := range cols {
+			if t.Col(col) >= 0 && t.Col(col) < t.KeyLen {
+				continue
+			}
+			sets = append(sets, col+" = ?")
+			args = append(args, vals[i])
+		}
+		if len(sets) > 0 {
+			n, err := tx.Exec(ctx, `UPDATE `+t.SQL+` SET `+strings.Join(sets, ", ")+` WHERE `+where, append(args, wargs...)...)
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				return ferry.Errorf(ferry.ECONFLICT, "%s %s no longer exists: its columns cannot be restored", t.Name, c.Key)
+			}
+		}
+		cur = partialOf(t, cur, cols)
+	case engine.ActionInsert:
 		if _, err := tx.Exec(ctx, `DELETE FROM `+t.SQL+` WHERE `+where, wargs...); err != nil {
 			return err
 		}
-	}
-	switch c.Action {
-	case engine.ActionUpdate, engine.ActionDelete:
-		if cur != "" && c.Action == engine.ActionDelete {
+	case engine.ActionDelete:
+		if cur != "" {
 			// Forced over a row that took the key since: the journal's row wins.
 			if _, err := tx.Exec(ctx, `DELETE FROM `+t.SQL+` WHERE `+where, wargs...); err != nil {
 				return err
@@ -379,23 +403,70 @@ func typed(t cqlcsv.Type, v any) any {
 	return fmt.Sprint(v)
 }
 
-// sameImage compares two images of a row of t by value, whatever the
-// database that wrote them.
-func sameImage(t *Table, a, b string) bool {
-	if a == "" || b == "" {
-		return a == b
+// sameImage reports whether the row's current image cur holds what the
+// journal's image want says, by value whatever the database that wrote
+// them: every column of want (an update's image holds only its columns).
+func sameImage(t *Table, cur, want string) bool {
+	if cur == "" || want == "" {
+		return cur == want
 	}
-	_, va, err1 := imageValues(t, a)
-	_, vb, err2 := imageValues(t, b)
-	if err1 != nil || err2 != nil || len(va) != len(vb) {
+	cols, vw, err := presentValues(t, want)
+	if err != nil {
 		return false
 	}
-	for i := range va {
-		if fmt.Sprint(va[i]) != fmt.Sprint(vb[i]) || (va[i] == nil) != (vb[i] == nil) {
+	m, err := decodeImage(cur)
+	if err != nil {
+		return false
+	}
+	for i, col := range cols {
+		typ := cqlcsv.Type{Kind: cqlcsv.Text}
+		if j := t.Col(col); j >= 0 {
+			typ = t.Columns[j].Type
+		}
+		vc := typed(typ, m[col])
+		if fmt.Sprint(vc) != fmt.Sprint(vw[i]) || (vc == nil) != (vw[i] == nil) {
 			return false
 		}
 	}
 	return true
+}
+
+// presentValues decodes the columns an image holds, typed, in table order.
+func presentValues(t *Table, img string) ([]string, []any, error) {
+	m, err := decodeImage(img)
+	if err != nil {
+		return nil, nil, err
+	}
+	var cols []string
+	var vals []any
+	for _, c := range t.Columns {
+		if v, ok := m[c.Name]; ok {
+			cols = append(cols, c.Name)
+			vals = append(vals, typed(c.Type, v))
+		}
+	}
+	if v, ok := m["extra"]; ok {
+		cols = append(cols, "extra")
+		vals = append(vals, typed(cqlcsv.Type{Kind: cqlcsv.Text}, v))
+	}
+	return cols, vals, nil
+}
+
+// partialOf cuts a full image down to cols, for the rollback's journal.
+func partialOf(t *Table, img string, cols []string) string {
+	m, err := decodeImage(img)
+	if err != nil || img == "" {
+		return img
+	}
+	out := map[string]any{}
+	for _, c := range cols {
+		out[c] = m[c]
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return img
+	}
+	return string(b)
 }
 
 // rolledBackBy is the finished rollback job of merge job id, or 0.

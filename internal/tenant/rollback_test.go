@@ -40,8 +40,10 @@ func TestRollbackRestoresEveryRowExactly(t *testing.T) {
 	})
 }
 
-// A row changed by someone else since the merge refuses the rollback,
-// which then changes nothing; with force it is overwritten.
+// A column the merge set that someone changed since refuses the
+// rollback, which then changes nothing; with force it is overwritten. A
+// column the merge did not touch is not the merge's to restore: a change
+// to it neither refuses the rollback nor is undone by it.
 func TestRollbackRefusesRowsChangedSince(t *testing.T) {
 	engines(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
@@ -51,7 +53,7 @@ func TestRollbackRefusesRowsChangedSince(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.Exec(ctx, `UPDATE sb_user SET firstname = 'Changed' WHERE id = 'u2'`); err != nil {
+		if _, err := db.Exec(ctx, `UPDATE sb_user SET channel = 'gamma', firstname = 'Changed' WHERE id = 'u2'`); err != nil {
 			t.Fatal(err)
 		}
 		changed := snapshot(t, db)
@@ -62,6 +64,10 @@ func TestRollbackRefusesRowsChangedSince(t *testing.T) {
 		wantEqual(t, "rows changed since", rb.Changed, []Changed{{Table: "user", Key: `["u2"]`}})
 		wantEqual(t, "database after the refused rollback", snapshot(t, db), changed)
 		if _, err := s.Rollback(ctx, RollbackOptions{Job: res.JobID, Force: true}); err != nil {
+			t.Fatal(err)
+		}
+		wantEqual(t, "u2's first name, which the merge never set", value(t, db, "user", "firstname", "id = 'u2'"), "Changed")
+		if _, err := db.Exec(ctx, `UPDATE sb_user SET firstname = 'Bo' WHERE id = 'u2'`); err != nil {
 			t.Fatal(err)
 		}
 		wantEqual(t, "database after the forced rollback", snapshot(t, db), before)

@@ -45,6 +45,19 @@ func image(d store.Dialect, t *Table, set map[string]string) string {
 	return d.JSONObject(kv...)
 }
 
+// imageOf is image limited to the columns cols.
+func imageOf(d store.Dialect, t *Table, set map[string]string, cols []string) string {
+	kv := make([]string, 0, 2*len(cols))
+	for _, name := range cols {
+		e := name
+		if x, ok := set[name]; ok {
+			e = x
+		}
+		kv = append(kv, name, e)
+	}
+	return d.JSONObject(kv...)
+}
+
 // keyJSON is a row's primary key as a JSON array, the journal's key, with
 // set's expressions in place of the key columns they name.
 func keyJSON(d store.Dialect, t *Table, set map[string]string) string {
@@ -71,14 +84,39 @@ func keyCols(t *Table) string {
 	return strings.Join(cols, ", ")
 }
 
-// inBatch is "the row's key is one of the batch's", the batch being the
-// statement's one bound argument: a JSON array of key arrays.
-func inBatch(d store.Dialect, t *Table) string {
+// batchMark stands, in a step's SQL, for the JSON literal of the batch's
+// keys.
+const batchMark = "{{batch}}"
+
+// inBatch is "the row's key is one of the batch's", keys being the JSON
+// literal of an array of key arrays. On PostgreSQL the first key column is
+// also matched against an array, which the planner serves from the primary
+// key's index: a join with the JSON alone was planned as a hash join over
+// a scan of the whole table, once per batch (0.22 s per 5,000 users at
+// 100,000, growing with the table).
+func inBatch(d store.Dialect, t *Table, keys string) string {
 	var cols []string
 	for _, c := range t.Columns[:t.KeyLen] {
 		cols = append(cols, c.Name)
 	}
-	return "(" + strings.Join(cols, ", ") + ") IN (SELECT " + strings.Join(cols, ", ") + " FROM " + d.JSONTuples("?", cols...) + " k)"
+	tuple := "(" + strings.Join(cols, ", ") + ") IN (SELECT " + strings.Join(cols, ", ") + " FROM " + d.JSONTuples(keys, cols...) + " k)"
+	if d != store.Postgres {
+		return tuple
+	}
+	first := firstKeyIn(d, cols[0], keys)
+	if len(cols) == 1 {
+		return first
+	}
+	return first + " AND " + tuple
+}
+
+// firstKeyIn is "col is the first element of one of the key arrays in
+// keys", in the form each planner serves from an index on col.
+func firstKeyIn(d store.Dialect, col, keys string) string {
+	if d == store.Postgres {
+		return col + " = ANY(ARRAY(SELECT x.e->>0 FROM json_array_elements(CAST(" + keys + " AS json)) AS x(e)))"
+	}
+	return col + " IN (SELECT json_extract(value, '$[0]') FROM json_each(" + keys + "))"
 }
 
 // listHas is "the JSON list of strings in col holds s". The LIKE is a

@@ -64,8 +64,12 @@ func (s *step) assign(col, expr string) *step {
 	return s
 }
 
-// sunbirdTime formats t as Sunbird's text dates: yyyy-MM-dd HH:mm:ss:SSSZ.
-func sunbirdTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05:000-0700") }
+// sunbirdTime formats t as Sunbird's text dates: yyyy-MM-dd HH:mm:ss:SSSZ,
+// a colon before the milliseconds (Go's layouts take only . or , there).
+func sunbirdTime(t time.Time) string {
+	s := t.UTC().Format("2006-01-02 15:04:05.000-0700")
+	return s[:19] + ":" + s[20:]
+}
 
 // cqlTime formats t as ferry stores CQL timestamps.
 func cqlTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05.000-0700") }
@@ -139,7 +143,7 @@ func (m *mergeCtx) steps() []*step {
 	}
 	add(&step{phase: "memberships", entity: EntityUser, table: tbl("user_organisation"), kind: merge,
 		base: uoBase + ` AND ` + uoTarget, conflict: "MEMBERSHIP_MERGED",
-		into: `organisationid = ` + T + ` AND userid IN (SELECT userid FROM ` + d.JSONTuples("?", "userid", "organisationid") + ` k)`}).
+		into: `organisationid = ` + T + ` AND ` + firstKeyIn(d, "userid", batchMark)}).
 		assign("roles", listUnion(d, "roles", sRow("roles"))).
 		assign("orgjoindate", `CASE WHEN orgjoindate IS NULL OR `+sRow("orgjoindate")+` < orgjoindate THEN coalesce(`+sRow("orgjoindate")+`, orgjoindate) ELSE orgjoindate END`).
 		assign("associationtype", `CASE WHEN associationtype IS NULL AND `+sRow("associationtype")+` IS NULL THEN NULL ELSE coalesce(associationtype, 0) | coalesce(`+sRow("associationtype")+`, 0) END`).
@@ -159,7 +163,7 @@ func (m *mergeCtx) steps() []*step {
 	add(&step{phase: "memberships", entity: EntityUser, table: tbl("user_org"), kind: merge,
 		base: uolBase + ` AND ` + uolTarget + ` IS NOT NULL`, conflict: "MEMBERSHIP_MERGED",
 		into: `id IN (SELECT (SELECT min(n.id) FROM sb_user_org n WHERE n.userid = o.userid AND n.organisationid = ` + T + `)
-			FROM sb_user_org o WHERE o.id IN (SELECT id FROM ` + d.JSONTuples("?", "id") + ` k))`}).
+			FROM sb_user_org o WHERE o.id IN (SELECT id FROM ` + d.JSONTuples(batchMark, "id") + ` k))`}).
 		assign("roles", listUnion(d, "roles", `(SELECT s.roles FROM sb_user_org s WHERE s.userid = sb_user_org.userid AND s.organisationid = `+S+` ORDER BY s.id LIMIT 1)`)).
 		assign("orgjoindate", `CASE WHEN orgjoindate IS NULL OR `+lRow("orgjoindate")+` < orgjoindate THEN coalesce(`+lRow("orgjoindate")+`, orgjoindate) ELSE orgjoindate END`)
 	add(&step{phase: "memberships", entity: EntityUser, table: tbl("user_org"), kind: update,
