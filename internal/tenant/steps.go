@@ -36,6 +36,9 @@ type step struct {
 	// outbox, when set, is the outbox entity of each changed row, keyed
 	// by outboxKey (in the row's new state).
 	outbox, outboxKey string
+	// scan marks a step whose rows no index finds (a JSON list or a value's
+	// suffix): its batches read the table in key order (see batchKeys).
+	scan bool
 }
 
 type stepKind int
@@ -194,7 +197,7 @@ func (m *mergeCtx) steps() []*step {
 	lookupTaken := `(EXISTS (SELECT 1 FROM sb_user_lookup n WHERE n.type = 'externalid' AND n.value = ` + extPart + ` || '@' || ` + T + `)
 		OR EXISTS (SELECT 1 FROM sb_usr_external_identity n WHERE n.provider = ` + T + ` AND n.idtype = ` + T + ` AND n.externalid = ` + extPart + `)
 		AND EXISTS (SELECT 1 FROM sb_usr_external_identity o WHERE o.provider = ` + S + ` AND o.idtype = ` + S + ` AND o.externalid = ` + extPart + `))`
-	add(&step{phase: "external ids", entity: EntityUser, table: tbl("user_lookup"), kind: rekey,
+	add(&step{phase: "external ids", entity: EntityUser, table: tbl("user_lookup"), kind: rekey, scan: true,
 		base:    `type = 'externalid' AND value LIKE ` + lit("%@"+likeEscape(m.src.ID)) + ` ESCAPE '\' AND ` + m.users("userid"),
 		blocked: lookupTaken, conflict: "EXTERNAL_ID_TAKEN",
 		detail: `coalesce((SELECT 'held by user ' || n.userid FROM sb_user_lookup n WHERE n.type = 'externalid' AND n.value = ` + extPart + ` || '@' || ` + T + `),
@@ -202,7 +205,7 @@ func (m *mergeCtx) steps() []*step {
 		assign("value", `substr(value, 1, length(value) - `+fmt.Sprint(suffix)+`) || '@' || `+T)
 
 	// 6. Role scopes and consents (P8, P9).
-	add(&step{phase: "roles and consents", entity: EntityUser, table: tbl("user_roles"), kind: update,
+	add(&step{phase: "roles and consents", entity: EntityUser, table: tbl("user_roles"), kind: update, scan: true,
 		base: scopeHas(d, "scope", m.src.ID) + ` AND ` + m.users("userid")}).
 		assign("scope", scopeReplace(d, "scope", m.src.ID, m.tgt.ID)).
 		assign("updatedby", m.actor()).assign("updateddate", m.touchText())
@@ -211,10 +214,10 @@ func (m *mergeCtx) steps() []*step {
 		assign("status", "'REVOKED'").assign("last_updated_on", m.touchTS())
 
 	// 7. Course batches (P10).
-	add(&step{phase: "course batches", entity: EntityContent, table: tbl("course_batch"), kind: update,
+	add(&step{phase: "course batches", entity: EntityContent, table: tbl("course_batch"), kind: update, scan: true,
 		base: listHas(d, "createdfor", m.src.ID), outbox: "course_batch", outboxKey: "batchid"}).
 		assign("createdfor", listReplace(d, "createdfor", m.src.ID, m.tgt.ID)).assign("updated_date", m.touchTS())
-	add(&step{phase: "course batches", entity: EntityContent, table: tbl("sunbird.course_batch"), kind: update,
+	add(&step{phase: "course batches", entity: EntityContent, table: tbl("sunbird.course_batch"), kind: update, scan: true,
 		base: listHas(d, "createdfor", m.src.ID), outbox: "sunbird.course_batch", outboxKey: "id"}).
 		assign("createdfor", listReplace(d, "createdfor", m.src.ID, m.tgt.ID)).assign("updateddate", m.touchText())
 
@@ -230,7 +233,7 @@ func (m *mergeCtx) steps() []*step {
 		base: `rootorgid = ` + S}).assign("rootorgid", T).assign("updatedby", m.actor()).assign("updateddate", m.touchText())
 	add(&step{phase: "org records", entity: EntityOrg, table: tbl("badge_class_extension"), kind: update,
 		base: `rootorgid = ` + S}).assign("rootorgid", T)
-	add(&step{phase: "org records", entity: EntityOrg, table: tbl("course_management"), kind: update,
+	add(&step{phase: "org records", entity: EntityOrg, table: tbl("course_management"), kind: update, scan: true,
 		base: `organisationid = ` + S + ` OR ` + listHas(d, "createdfor", m.src.ID)}).
 		assign("organisationid", `CASE WHEN organisationid = `+S+` THEN `+T+` ELSE organisationid END`).
 		assign("organisationname", `CASE WHEN organisationid = `+S+` THEN `+lit(m.tgt.Name)+` ELSE organisationname END`).
