@@ -47,7 +47,10 @@ type MigrateResult struct {
 // was, and a resumed run must report them as the first run saw them.
 type mergeCheckpoint struct {
 	At         time.Time        `json:"at"`
-	Plan       *Plan            `json:"plan"`
+	// Planned says the plan is stored (sb_merge_plan); Plan is read from
+	// there, not kept in the checkpoint.
+	Planned    bool             `json:"planned"`
+	Plan       *Plan            `json:"-"`
 	Closure    []string         `json:"closure"`
 	TgtClosure []string         `json:"targetClosure"`
 	Step       int              `json:"step"`
@@ -95,6 +98,11 @@ func (s *Service) Migrate(ctx context.Context, opts MigrateOptions) (res Migrate
 	if err := run.LoadCheckpoint(&cp); err != nil {
 		return res, err
 	}
+	if cp.Planned {
+		if cp.Plan, err = loadPlan(ctx, s.DB, run.Job.ID); err != nil {
+			return res, err
+		}
+	}
 	var m *mergeCtx
 	if cp.Plan == nil {
 		var p *Plan
@@ -109,7 +117,10 @@ func (s *Service) Migrate(ctx context.Context, opts MigrateOptions) (res Migrate
 			if len(p.Conflicts) > 0 && req.OnConflict == OnConflictFail {
 				return nil
 			}
-			cp = mergeCheckpoint{At: m.at, Plan: p, Closure: m.closure, TgtClosure: m.tgtClosure, Changes: map[string]int64{}}
+			cp = mergeCheckpoint{At: m.at, Planned: true, Plan: p, Closure: m.closure, TgtClosure: m.tgtClosure, Changes: map[string]int64{}}
+			if _, err := tx.Exec(ctx, `INSERT INTO sb_merge_plan (job_id, plan) VALUES (?, ?)`, run.Job.ID, string(mustJSON(p))); err != nil {
+				return err
+			}
 			return run.Checkpoint(ctx, tx, "planned", cp, nil)
 		})
 		if err != nil {
@@ -526,4 +537,17 @@ func setColumns(t *Table, st *step) []string {
 		}
 	}
 	return cols
+}
+
+// loadPlan reads the plan a merge job stored before its first change.
+func loadPlan(ctx context.Context, q store.Querier, job int64) (*Plan, error) {
+	var text string
+	if err := q.QueryRow(ctx, `SELECT plan FROM sb_merge_plan WHERE job_id = ?`, job).Scan(&text); err != nil {
+		return nil, fmt.Errorf("the plan of merge job %d: %w", job, err)
+	}
+	p := &Plan{}
+	if err := json.Unmarshal([]byte(text), p); err != nil {
+		return nil, fmt.Errorf("the plan of merge job %d: %w", job, err)
+	}
+	return p, nil
 }

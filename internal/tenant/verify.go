@@ -200,14 +200,16 @@ func countTotal(ctx context.Context, q store.Querier, what, target string) (int6
 // into target.
 func lastMerge(ctx context.Context, q store.Querier, source, target string) (mergeCheckpoint, bool, error) {
 	var cp mergeCheckpoint
-	rows, err := q.Query(ctx, `SELECT args, checkpoint FROM ferry_job WHERE kind = 'tenant.migrate' AND status = 'succeeded' ORDER BY id DESC`)
+	rows, err := q.Query(ctx, `SELECT id, args, checkpoint FROM ferry_job WHERE kind = 'tenant.migrate' AND status = 'succeeded' ORDER BY id DESC`)
 	if err != nil {
 		return cp, false, err
 	}
 	defer rows.Close()
+	var id int64
+	found := false
 	for rows.Next() {
 		var args, c string
-		if err := rows.Scan(&args, &c); err != nil {
+		if err := rows.Scan(&id, &args, &c); err != nil {
 			return cp, false, err
 		}
 		var r Request
@@ -217,7 +219,17 @@ func lastMerge(ctx context.Context, q store.Querier, source, target string) (mer
 		if err := json.Unmarshal([]byte(c), &cp); err != nil {
 			return cp, false, err
 		}
-		return cp, true, nil
+		found = true
+		break
 	}
-	return cp, false, rows.Err()
+	rows.Close()
+	if err := rows.Err(); err != nil || !found {
+		return cp, false, err
+	}
+	p, err := loadPlan(ctx, q, id)
+	if err != nil {
+		return cp, false, err
+	}
+	cp.Plan = p
+	return cp, true, nil
 }
