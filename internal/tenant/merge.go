@@ -46,7 +46,7 @@ type MigrateResult struct {
 // before the first change, and kept: its notices describe the data as it
 // was, and a resumed run must report them as the first run saw them.
 type mergeCheckpoint struct {
-	At         time.Time        `json:"at"`
+	At time.Time `json:"at"`
 	// Planned says the plan is stored (sb_merge_plan); Plan is read from
 	// there, not kept in the checkpoint.
 	Planned    bool             `json:"planned"`
