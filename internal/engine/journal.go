@@ -13,6 +13,10 @@ const (
 	ActionInsert = "insert"
 	ActionUpdate = "update"
 	ActionDelete = "delete"
+	// ActionMove is a row whose key changed: Key is its old key, Before
+	// its whole image there, After the columns it changed, its new key's
+	// among them. One entry where a delete and an insert would take two.
+	ActionMove = "move"
 )
 
 // Change is one row a job changed: its before-image and after-image as

@@ -61,6 +61,21 @@ func (s *Service) Export(ctx context.Context, jobID int64, dir string) (ExportRe
 		if t == nil {
 			return fmt.Errorf("journal entry %d names an unknown table %q", c.ID, c.Entity)
 		}
+		if c.Action == engine.ActionMove {
+			// A move is written back as what cqlsh can do: a delete of the
+			// old key and an insert of the whole row at the new one.
+			old, err := rowOf(t, c.Before)
+			if err != nil {
+				return err
+			}
+			moved, err := overlay(t, c.Before, c.After)
+			if err != nil {
+				return err
+			}
+			changes = append(changes, change{t: t, action: engine.ActionDelete, before: old},
+				change{t: t, action: engine.ActionInsert, after: moved})
+			return nil
+		}
 		ch := change{t: t, action: c.Action}
 		var err error
 		if c.Before != "" {
@@ -69,7 +84,13 @@ func (s *Service) Export(ctx context.Context, jobID int64, dir string) (ExportRe
 			}
 		}
 		if c.After != "" {
-			if ch.after, err = rowOf(t, c.After); err != nil {
+			if c.Action == engine.ActionUpdate && c.Before != "" {
+				// An update's images hold its columns only; the key is in both.
+				ch.after, err = overlay(t, c.Before, c.After)
+			} else {
+				ch.after, err = rowOf(t, c.After)
+			}
+			if err != nil {
 				return err
 			}
 		}

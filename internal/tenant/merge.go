@@ -326,8 +326,7 @@ func (s *Service) runBatch(ctx context.Context, run *engine.Run, m *mergeCtx, st
 				return err
 			}
 		case rekey:
-			if _, err := run.JournalFrom(ctx, tx, `SELECT `+name+`, `+keyJSON(d, t, nil)+`, 'delete', `+image(d, t, nil)+`, ''
-				FROM `+t.SQL+` WHERE `+in+` UNION ALL SELECT `+name+`, `+keyJSON(d, t, st.set)+`, 'insert', '', `+image(d, t, st.set)+
+			if _, err := run.JournalFrom(ctx, tx, `SELECT `+name+`, `+keyJSON(d, t, nil)+`, 'move', `+image(d, t, nil)+`, `+imageOf(d, t, st.set, changed)+
 				` FROM `+t.SQL+` WHERE `+in); err != nil {
 				return err
 			}

@@ -170,7 +170,15 @@ func (s *Service) changedSince(ctx context.Context, job, below int64) ([]Changed
 		if t == nil {
 			return fmt.Errorf("journal entry %d names an unknown table %q", c.ID, c.Entity)
 		}
-		lasts = append(lasts, last{t: t, key: c.Key, img: c.After})
+		key := c.Key
+		if c.Action == engine.ActionMove {
+			// A moved row is checked where it went.
+			var err error
+			if key, err = newKey(t, c.After); err != nil {
+				return err
+			}
+		}
+		lasts = append(lasts, last{t: t, key: key, img: c.After})
 		return nil
 	})
 	if err != nil {
@@ -272,6 +280,37 @@ func (s *Service) undo(ctx context.Context, tx *store.Tx, run *engine.Run, t *Ta
 		if _, err := tx.Exec(ctx, `DELETE FROM `+t.SQL+` WHERE `+where, wargs...); err != nil {
 			return err
 		}
+	case engine.ActionMove:
+		// Back from its new key to its old one, whole.
+		nk, err := newKey(t, c.After)
+		if err != nil {
+			return err
+		}
+		moved, err := currentImage(ctx, tx, t, nk)
+		if err != nil {
+			return err
+		}
+		nkv, _ := keyValues(nk)
+		nwhere, nargs := keyWhere(t, nkv)
+		if _, err := tx.Exec(ctx, `DELETE FROM `+t.SQL+` WHERE `+nwhere, nargs...); err != nil {
+			return err
+		}
+		if cur != "" {
+			if _, err := tx.Exec(ctx, `DELETE FROM `+t.SQL+` WHERE `+where, wargs...); err != nil {
+				return err
+			}
+		}
+		cols, vals, err := imageValues(t, c.Before)
+		if err != nil {
+			return err
+		}
+		marks := strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ")
+		if _, err := tx.Exec(ctx, `INSERT INTO `+t.SQL+` (`+strings.Join(cols, ", ")+`) VALUES (`+marks+`)`, vals...); err != nil {
+			return err
+		}
+		return run.Journal(ctx, tx,
+			engine.Change{Entity: c.Entity, Key: nk, Action: engine.ActionDelete, Before: moved},
+			engine.Change{Entity: c.Entity, Key: c.Key, Action: engine.ActionInsert, After: c.Before})
 	case engine.ActionDelete:
 		if cur != "" {
 			// Forced over a row that took the key since: the journal's row wins.
@@ -484,4 +523,41 @@ func rolledBackBy(ctx context.Context, q store.Querier, id int64) (int64, error)
 		}
 	}
 	return 0, nil
+}
+
+// newKey is the key a moved row went to: its key columns in the move's
+// after-image, as a JSON array.
+func newKey(t *Table, after string) (string, error) {
+	m, err := decodeImage(after)
+	if err != nil {
+		return "", err
+	}
+	key := make([]any, t.KeyLen)
+	for i, c := range t.Columns[:t.KeyLen] {
+		v, ok := m[c.Name]
+		if !ok {
+			return "", fmt.Errorf("a move of %s lacks its new %s", t.Name, c.Name)
+		}
+		key[i] = typed(c.Type, v)
+	}
+	return string(mustJSON(key)), nil
+}
+
+// overlay is the whole row after a move or an update: the before-image
+// with the after-image's columns over it.
+func overlay(t *Table, before, after string) ([]any, error) {
+	row, err := rowOf(t, before)
+	if err != nil {
+		return nil, err
+	}
+	cols, vals, err := presentValues(t, after)
+	if err != nil {
+		return nil, err
+	}
+	for i, c := range cols {
+		if j := t.Col(c); j >= 0 {
+			row[j] = vals[i]
+		}
+	}
+	return row, nil
 }
