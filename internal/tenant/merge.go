@@ -223,7 +223,7 @@ func (s *Service) runSteps(ctx context.Context, run *engine.Run, m *mergeCtx, st
 				tr.End(nil)
 			}
 			phase, done = st.phase, 0
-			tr = run.Phase(phase, "rows", s.phaseTotal(ctx, steps, phase, i < cp.Step))
+			tr = run.Phase(phase, "rows", s.phaseTotal(steps, phase, cp))
 		}
 		if i < cp.Step {
 			continue
@@ -265,16 +265,19 @@ func (s *Service) runSteps(ctx context.Context, run *engine.Run, m *mergeCtx, st
 	return nil
 }
 
-// phaseTotal is how many rows a phase has left, for its progress bar.
-func (s *Service) phaseTotal(ctx context.Context, steps []*step, phase string, _ bool) int64 {
+// phaseTotal is how many rows a phase has left, for its progress bar: the
+// plan counted them before the first change (counting them again cost 3 s
+// of a 100,000-user merge).
+func (s *Service) phaseTotal(steps []*step, phase string, cp *mergeCheckpoint) int64 {
+	seen := map[string]bool{}
 	var total int64
 	for _, st := range steps {
-		if st.phase != phase {
+		if st.phase != phase || seen[st.table.Name] {
 			continue
 		}
-		var n int64
-		if err := s.DB.QueryRow(ctx, `SELECT count(*) FROM `+st.table.SQL+` WHERE `+st.where()).Scan(&n); err == nil {
-			total += n
+		seen[st.table.Name] = true
+		if cp.Plan != nil {
+			total += max(0, cp.Plan.Changes[st.table.Name]-cp.Changes[st.table.Name])
 		}
 	}
 	return total
