@@ -122,3 +122,29 @@ func keysOf(m map[string]int64) string {
 func asPlanError(err error, pe **PlanError) bool { return errors.As(err, pe) }
 
 func sprint(v any) string { return fmt.Sprint(v) }
+
+// wantSnapshot compares two snapshots table by table, naming the rows
+// that differ.
+func wantSnapshot(t *testing.T, what string, got, want map[string][]string) {
+	t.Helper()
+	for _, tb := range Tables() {
+		g, w := got[tb.Name], want[tb.Name]
+		gs, ws := map[string]bool{}, map[string]bool{}
+		for _, r := range g {
+			gs[r] = true
+		}
+		for _, r := range w {
+			ws[r] = true
+		}
+		for r := range gs {
+			if !ws[r] {
+				t.Errorf("%s: %s has a row it should not: %s", what, tb.Name, r)
+			}
+		}
+		for r := range ws {
+			if !gs[r] {
+				t.Errorf("%s: %s lacks a row: %s", what, tb.Name, r)
+			}
+		}
+	}
+}

@@ -81,7 +81,10 @@ func runKilled(t *testing.T, rng *rand.Rand, max time.Duration, mk func() *exec.
 func masked(t *testing.T, db *store.DB) map[string][]string {
 	t.Helper()
 	var at string
-	if err := db.QueryRow(context.Background(), `SELECT checkpoint FROM ferry_job WHERE kind = 'tenant.migrate' AND status = 'succeeded' ORDER BY id DESC LIMIT 1`).Scan(&at); err != nil {
+	// The merge that changed something: a run killed just after its job
+	// finished is run again, and that second job finds nothing to do.
+	if err := db.QueryRow(context.Background(), `SELECT checkpoint FROM ferry_job j WHERE kind = 'tenant.migrate' AND status = 'succeeded'
+		AND EXISTS (SELECT 1 FROM ferry_journal c WHERE c.job_id = j.id) ORDER BY id DESC LIMIT 1`).Scan(&at); err != nil {
 		t.Fatal(err)
 	}
 	var cp mergeCheckpoint
@@ -140,15 +143,16 @@ func TestKilledMergeAndRollbackResume(t *testing.T) {
 				db := openURL(t, u)
 				before := snapshot(t, db)
 				total += runKilled(t, rng, 900*time.Millisecond, func() *exec.Cmd { return ferryRun(t, bin, u, merge...) })
-				wantEqual(t, "state after a killed and resumed merge", masked(t, db), want)
+				wantSnapshot(t, "state after a killed and resumed merge", masked(t, db), want)
 				var job int64
-				if err := db.QueryRow(context.Background(), `SELECT max(id) FROM ferry_job WHERE kind = 'tenant.migrate' AND status = 'succeeded'`).Scan(&job); err != nil {
+				if err := db.QueryRow(context.Background(), `SELECT max(id) FROM ferry_job j WHERE kind = 'tenant.migrate' AND status = 'succeeded'
+					AND EXISTS (SELECT 1 FROM ferry_journal c WHERE c.job_id = j.id)`).Scan(&job); err != nil {
 					t.Fatal(err)
 				}
 				total += runKilled(t, rng, 600*time.Millisecond, func() *exec.Cmd {
 					return ferryRun(t, bin, u, "tenant", "rollback", itoa64(job), "--yes", "--batch", "1")
 				})
-				wantEqual(t, "state after a killed and resumed rollback", snapshot(t, db), before)
+				wantSnapshot(t, "state after a killed and resumed rollback", snapshot(t, db), before)
 				_ = trial
 			}
 			if total == 0 {
