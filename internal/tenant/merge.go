@@ -12,6 +12,10 @@ import (
 	"github.com/ferrymigrate/ferry/internal/store"
 )
 
+// scanAbove is the number of rows a step changes in a table beyond which
+// its batches read the table in key order (see batchKeys).
+const scanAbove = 20000
+
 // DefaultBatchRows is how many rows one merge transaction changes: a
 // batch journals, queues and rewrites them, then checkpoints.
 const DefaultBatchRows = 5000
@@ -228,6 +232,13 @@ func (s *Service) runSteps(ctx context.Context, run *engine.Run, m *mergeCtx, st
 		if i < cp.Step {
 			continue
 		}
+		if cp.Plan != nil && cp.Plan.Changes[st.table.Name] > scanAbove {
+			// So many of the table's rows change that reading it once in key
+			// order is cheaper than finding them by their index batch after
+			// batch: the planner sorted the 400,000 remaining memberships
+			// of a million-user tenant again for each batch (40 s).
+			st.scan = true
+		}
 		var cursor []string
 		for {
 			n, more, err := s.runBatch(ctx, run, m, st, cp, batch, i, &cursor)
@@ -300,11 +311,12 @@ func (s *Service) runBatch(ctx context.Context, run *engine.Run, m *mergeCtx, st
 		if len(keys) == 0 {
 			return nil
 		}
-		// The keys go into the statements as one literal: no statement
-		// then needs more than the batch, and PostgreSQL can be shown the
-		// index (see inBatch).
-		keysLit := lit(string(mustJSON(keys)))
-		t, in := st.table, inBatch(d, st.table, keysLit)
+		// The keys are one bound JSON argument, the same statement text
+		// for every batch: with the keys written into it, each batch's
+		// statements were new to the driver's statement cache, which held
+		// hundreds of them (peak memory 251 MB at a million users).
+		arg := string(mustJSON(keys))
+		t, in := st.table, inBatch(d, st.table, "?")
 		name := lit(t.Name)
 		// An update journals only the key and the columns it sets, before
 		// and after: enough to restore them, to see whether someone changed
@@ -313,7 +325,7 @@ func (s *Service) runBatch(ctx context.Context, run *engine.Run, m *mergeCtx, st
 		changed := setColumns(t, st)
 		if st.outbox != "" {
 			// Queued before the change: the key columns it reads do not move.
-			o, err := run.OutboxFrom(ctx, tx, `SELECT `+lit(st.outbox)+`, `+st.outboxKey+` FROM `+t.SQL+` WHERE `+in)
+			o, err := run.OutboxFrom(ctx, tx, `SELECT `+lit(st.outbox)+`, `+st.outboxKey+` FROM `+t.SQL+` WHERE `+in, arg)
 			if err != nil {
 				return err
 			}
@@ -322,35 +334,35 @@ func (s *Service) runBatch(ctx context.Context, run *engine.Run, m *mergeCtx, st
 		switch st.kind {
 		case update:
 			if _, err := run.JournalFrom(ctx, tx, `SELECT `+name+`, `+keyJSON(d, t, nil)+`, 'update', `+imageOf(d, t, nil, changed)+`, `+imageOf(d, t, st.set, changed)+
-				` FROM `+t.SQL+` WHERE `+in); err != nil {
+				` FROM `+t.SQL+` WHERE `+in, arg); err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx, `UPDATE `+t.SQL+` SET `+assignments(st)+` WHERE `+in); err != nil {
+			if _, err := tx.Exec(ctx, `UPDATE `+t.SQL+` SET `+assignments(st)+` WHERE `+in, arg); err != nil {
 				return err
 			}
 		case rekey:
 			if _, err := run.JournalFrom(ctx, tx, `SELECT `+name+`, `+keyJSON(d, t, nil)+`, 'move', `+image(d, t, nil)+`, `+imageOf(d, t, st.set, changed)+
-				` FROM `+t.SQL+` WHERE `+in); err != nil {
+				` FROM `+t.SQL+` WHERE `+in, arg); err != nil {
 				return err
 			}
 			cols, exprs := insertColumns(t, st.set)
-			if _, err := tx.Exec(ctx, `INSERT INTO `+t.SQL+` (`+cols+`) SELECT `+exprs+` FROM `+t.SQL+` WHERE `+in); err != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO `+t.SQL+` (`+cols+`) SELECT `+exprs+` FROM `+t.SQL+` WHERE `+in, arg); err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx, `DELETE FROM `+t.SQL+` WHERE `+in+` AND NOT (`+newKeyEqualsOld(t, st.set)+`)`); err != nil {
+			if _, err := tx.Exec(ctx, `DELETE FROM `+t.SQL+` WHERE `+in+` AND NOT (`+newKeyEqualsOld(t, st.set)+`)`, arg); err != nil {
 				return err
 			}
 		case merge:
-			into := strings.ReplaceAll(st.into, batchMark, keysLit)
+			into := strings.ReplaceAll(st.into, batchMark, "?")
 			if _, err := run.JournalFrom(ctx, tx, `SELECT `+name+`, `+keyJSON(d, t, nil)+`, 'update', `+imageOf(d, t, nil, changed)+`, `+imageOf(d, t, st.set, changed)+`
 				FROM `+t.SQL+` WHERE `+into+` UNION ALL SELECT `+name+`, `+keyJSON(d, t, nil)+`, 'delete', `+image(d, t, nil)+`, ''
-				FROM `+t.SQL+` WHERE `+in); err != nil {
+				FROM `+t.SQL+` WHERE `+in, arg, arg); err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx, `UPDATE `+t.SQL+` SET `+assignments(st)+` WHERE `+into); err != nil {
+			if _, err := tx.Exec(ctx, `UPDATE `+t.SQL+` SET `+assignments(st)+` WHERE `+into, arg); err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx, `DELETE FROM `+t.SQL+` WHERE `+in); err != nil {
+			if _, err := tx.Exec(ctx, `DELETE FROM `+t.SQL+` WHERE `+in, arg); err != nil {
 				return err
 			}
 		}

@@ -94,7 +94,7 @@ func keyCols(t *Table) string {
 const batchMark = "{{batch}}"
 
 // inBatch is "the row's key is one of the batch's", keys being the JSON
-// literal of an array of key arrays. PostgreSQL estimates a JSON array at
+// array of key arrays (a bound argument). PostgreSQL estimates a JSON array at
 // 100 elements and serves the IN from the primary key's index; a single
 // key column is matched against an array, which it does the same way. (An
 // extra array match on the first column of a composite key, tried to steer
