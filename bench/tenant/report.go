@@ -61,10 +61,83 @@ func (r *run) report() *harness.Report {
 		s := e.MergeTrace.Summarize(topStatements, minShare)
 		rep.Heading(2, fmt.Sprintf("Where %s spent its time", e.Merge.Name))
 		rep.Paragraph(fmt.Sprintf("From its --trace-file: %s s wall, %d distinct statements, %.2f s in all statements "+
-			"(the rest of the wall time is ferry itself and the round trips).", harness.Secs(s.Wall), s.Statements, s.All.Seconds))
+			"by what they are for, then the longest statements.", harness.Secs(s.Wall), s.Statements, s.All.Seconds))
+		rep.Table(categoryTable(*e.MergeTrace))
 		rep.Table(s.Table())
 	}
 	return rep
+}
+
+// costCategories group a merge's statements by what they are for, from
+// their names (the tracer names a statement by its first words). The
+// first that matches wins.
+var costCategories = []struct {
+	name  string
+	match func(stmt string) bool
+}{
+	{"journal (ferry_journal)", func(s string) bool { return strings.Contains(s, "ferry_journal") }},
+	{"outbox (ferry_outbox)", func(s string) bool { return strings.Contains(s, "ferry_outbox") }},
+	{"job, checkpoints, progress (ferry_job)", func(s string) bool { return strings.Contains(s, "ferry_job") }},
+	{"the rows' changes (UPDATE, INSERT, DELETE of sb_*)", func(s string) bool {
+		return strings.HasPrefix(s, "UPDATE sb_") || strings.HasPrefix(s, "INSERT INTO sb_") || strings.HasPrefix(s, "DELETE FROM sb_")
+	}},
+	{"plan and progress counts (SELECT count(*) FROM sb_*)", func(s string) bool { return strings.HasPrefix(s, "SELECT count(*) FROM sb_") }},
+	{"other reads (batch keys, conflicts, notices, orgs)", func(s string) bool { return strings.HasPrefix(s, "SELECT") }},
+}
+
+const otherCategory = "other statements"
+
+// category is the cost category of a statement name.
+func category(stmt string) string {
+	for _, c := range costCategories {
+		if c.match(stmt) {
+			return c.name
+		}
+	}
+	return otherCategory
+}
+
+// categoryTable sums a trace's statements by category, in the categories'
+// order, with the wall time no statement accounts for.
+func categoryTable(tr harness.Trace) harness.Table {
+	sums := map[string]*harness.TraceStatement{}
+	var all harness.TraceStatement
+	for _, st := range tr.Statements {
+		name := category(st.Statement)
+		c := sums[name]
+		if c == nil {
+			c = &harness.TraceStatement{Statement: name}
+			sums[name] = c
+		}
+		c.Calls += st.Calls
+		c.Rows += st.Rows
+		c.Seconds += st.Seconds
+		all.Calls += st.Calls
+		all.Rows += st.Rows
+		all.Seconds += st.Seconds
+	}
+	t := harness.Table{
+		Header: []string{"seconds", "share", "calls", "rows", "spent on"},
+		Right:  []bool{true, true, true, true, false},
+	}
+	row := func(st harness.TraceStatement) {
+		t.AddRow(fmt.Sprintf("%.3f", st.Seconds), harness.Percent(st.Seconds, all.Seconds), fmt.Sprint(st.Calls), fmt.Sprint(st.Rows), st.Statement)
+	}
+	names := make([]string, 0, len(costCategories)+1)
+	for _, c := range costCategories {
+		names = append(names, c.name)
+	}
+	for _, name := range append(names, otherCategory) {
+		if c := sums[name]; c != nil {
+			row(*c)
+		}
+	}
+	all.Statement = "all statements"
+	row(all)
+	if rest := tr.Seconds - all.Seconds; rest > 0 {
+		t.AddRow(fmt.Sprintf("%.3f", rest), "", "", "", "wall time outside the statements (ferry itself, commits, round trips)")
+	}
+	return t
 }
 
 // engineRuns lists every engine run, size by size.

@@ -116,3 +116,45 @@ func TestWrap(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+func TestCategory(t *testing.T) {
+	for stmt, want := range map[string]string{
+		"INSERT INTO ferry_journal":                "journal (ferry_journal)",
+		"COPY ferry_outbox":                        "outbox (ferry_outbox)",
+		"INSERT INTO ferry_outbox":                 "outbox (ferry_outbox)",
+		"UPDATE ferry_job SET phase":               "job, checkpoints, progress (ferry_job)",
+		"SELECT j.args FROM ferry_job":             "job, checkpoints, progress (ferry_job)",
+		"UPDATE sb_user SET rootorgid":             "the rows' changes (UPDATE, INSERT, DELETE of sb_*)",
+		"INSERT INTO sb_user_lookup":               "the rows' changes (UPDATE, INSERT, DELETE of sb_*)",
+		"DELETE FROM sb_user_organisation WHERE":   "the rows' changes (UPDATE, INSERT, DELETE of sb_*)",
+		"SELECT count(*) FROM sb_user_roles":       "plan and progress counts (SELECT count(*) FROM sb_*)",
+		"SELECT type, value, CASE":                 "other reads (batch keys, conflicts, notices, orgs)",
+		"SELECT sb_user.id, 'same e-mail":          "other reads (batch keys, conflicts, notices, orgs)",
+		"CREATE TEMP TABLE x":                      "other statements",
+		"SELECT count(*) FROM ferry_journal WHERE": "journal (ferry_journal)",
+	} {
+		if got := category(stmt); got != want {
+			t.Errorf("category(%q) = %q, want %q", stmt, got, want)
+		}
+	}
+}
+
+func TestCategoryTable(t *testing.T) {
+	tr := harness.Trace{Seconds: 12, Statements: []harness.TraceStatement{
+		{Statement: "UPDATE sb_user SET rootorgid", Calls: 8, Rows: 400, Seconds: 2},
+		{Statement: "INSERT INTO ferry_journal", Calls: 10, Rows: 900, Seconds: 5},
+		{Statement: "SELECT id, 1 FROM", Calls: 9, Rows: 0, Seconds: 1},
+		{Statement: "DELETE FROM sb_user_org WHERE", Calls: 1, Rows: 100, Seconds: 2},
+	}}
+	got := tableText(t, categoryTable(tr))
+	want := `seconds   share  calls  rows  spent on
+  5.000   50.0%     10   900  journal (ferry_journal)
+  4.000   40.0%      9   500  the rows' changes (UPDATE, INSERT, DELETE of sb_*)
+  1.000   10.0%      9     0  other reads (batch keys, conflicts, notices, orgs)
+ 10.000  100.0%     28  1400  all statements
+  2.000                       wall time outside the statements (ferry itself, commits, round trips)
+`
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/ferrymigrate/ferry/bench/harness"
 )
@@ -197,18 +198,30 @@ func pgState(ctx context.Context, ferryDB, bareDB *harness.ScratchDB) stateCheck
 	if len(tables) == 0 {
 		return stateCheck{Err: errors.New("found no tenant table (sb_*)")}
 	}
+	// The two databases are summed at the same time, one connection each.
 	var s stateCheck
-	for _, t := range tables {
-		for _, side := range []struct {
-			db   *harness.ScratchDB
-			sums *[]tableSum
-		}{{ferryDB, &s.Ferry}, {bareDB, &s.Bare}} {
-			sum := tableSum{Table: t.Table}
-			if err := side.db.Conn().QueryRow(ctx, pgChecksumSQL(t)).Scan(&sum.Rows, &sum.Hash); err != nil {
-				return stateCheck{Err: fmt.Errorf("summing %s on %s: %w", t.Table, side.db.Name, err)}
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for i, side := range []struct {
+		db   *harness.ScratchDB
+		sums *[]tableSum
+	}{{ferryDB, &s.Ferry}, {bareDB, &s.Bare}} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, t := range tables {
+				sum := tableSum{Table: t.Table}
+				if err := side.db.Conn().QueryRow(ctx, pgChecksumSQL(t)).Scan(&sum.Rows, &sum.Hash); err != nil {
+					errs[i] = fmt.Errorf("summing %s on %s: %w", t.Table, side.db.Name, err)
+					return
+				}
+				*side.sums = append(*side.sums, sum)
 			}
-			*side.sums = append(*side.sums, sum)
-		}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return stateCheck{Err: err}
 	}
 	return s
 }
@@ -244,20 +257,31 @@ func sqliteState(ctx context.Context, tables []tableColumns, ferryPath, barePath
 		return stateCheck{Err: err}
 	}
 	var s stateCheck
-	for _, side := range []struct {
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for i, side := range []struct {
 		path string
 		sums *[]tableSum
 	}{{ferryPath, &s.Ferry}, {barePath, &s.Bare}} {
-		cmd := exec.CommandContext(ctx, "sqlite3", side.path, ".read "+scriptPath)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			return stateCheck{Err: fmt.Errorf("summing %s: %w: %s", side.path, err, harness.TailLines(stderr.Bytes(), 3))}
-		}
-		if *side.sums, err = parseSums(out); err != nil {
-			return stateCheck{Err: fmt.Errorf("summing %s: %w", side.path, err)}
-		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cmd := exec.CommandContext(ctx, "sqlite3", side.path, ".read "+scriptPath)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			out, err := cmd.Output()
+			if err != nil {
+				errs[i] = fmt.Errorf("summing %s: %w: %s", side.path, err, harness.TailLines(stderr.Bytes(), 3))
+				return
+			}
+			if *side.sums, err = parseSums(out); err != nil {
+				errs[i] = fmt.Errorf("summing %s: %w", side.path, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return stateCheck{Err: err}
 	}
 	return s
 }
