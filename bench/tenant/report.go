@@ -60,8 +60,9 @@ func (r *run) report() *harness.Report {
 		}
 		s := e.MergeTrace.Summarize(topStatements, minShare)
 		rep.Heading(2, fmt.Sprintf("Where %s spent its time", e.Merge.Name))
-		rep.Paragraph(fmt.Sprintf("From its --trace-file: %s s wall, %d distinct statements, %.2f s in all statements "+
-			"by what they are for, then the longest statements.", harness.Secs(s.Wall), s.Statements, s.All.Seconds))
+		rep.Paragraph(fmt.Sprintf("From its --trace-file: %s s wall, %d distinct statements, %.2f s in all statements; "+
+			"first by what they are for, then the longest statements. A query's seconds end when its first rows arrive "+
+			"(on SQLite most of a scan's work comes after), and commits are not statements.", harness.Secs(s.Wall), s.Statements, s.All.Seconds))
 		rep.Table(categoryTable(*e.MergeTrace))
 		rep.Table(s.Table())
 	}
@@ -135,7 +136,7 @@ func categoryTable(tr harness.Trace) harness.Table {
 	all.Statement = "all statements"
 	row(all)
 	if rest := tr.Seconds - all.Seconds; rest > 0 {
-		t.AddRow(fmt.Sprintf("%.3f", rest), "", "", "", "wall time outside the statements (ferry itself, commits, round trips)")
+		t.AddRow(fmt.Sprintf("%.3f", rest), "", "", "", "wall time outside the traced statements (reading query results, commits, ferry itself)")
 	}
 	return t
 }

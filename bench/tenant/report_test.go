@@ -152,7 +152,7 @@ func TestCategoryTable(t *testing.T) {
   4.000   40.0%      9   500  the rows' changes (UPDATE, INSERT, DELETE of sb_*)
   1.000   10.0%      9     0  other reads (batch keys, conflicts, notices, orgs)
  10.000  100.0%     28  1400  all statements
-  2.000                       wall time outside the statements (ferry itself, commits, round trips)
+  2.000                       wall time outside the traced statements (reading query results, commits, ferry itself)
 `
 	if got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
