@@ -135,6 +135,74 @@ func (d *ScratchDB) SizeMB(ctx context.Context) (int64, error) {
 	return v[0], nil
 }
 
+// Clone copies the database into a new one, named the database's name and
+// "_" suffix, with CREATE DATABASE ... TEMPLATE, and connects to it. A
+// template must have no other session: the benchmark's own connection is
+// closed for the copy and opened again, and the copy is retried for a
+// while when a session that just ended (a child process's, autovacuum) is
+// still there. On PostgreSQL 15 and later it copies the files
+// (STRATEGY FILE_COPY) rather than writing every page to the WAL.
+func (d *ScratchDB) Clone(ctx context.Context, suffix string) (*ScratchDB, error) {
+	name := d.Name + "_" + suffix
+	dbURL, err := DatabaseURL(d.serverURL, name)
+	if err != nil {
+		return nil, err
+	}
+	if d.conn != nil {
+		_ = d.conn.Close(ctx)
+		d.conn = nil
+	}
+	cerr := d.createFromTemplate(ctx, name)
+	// Reconnect whatever the copy did: the caller goes on using d.
+	conn, err := pgx.Connect(ctx, d.URL)
+	if err != nil {
+		return nil, errors.Join(cerr, fmt.Errorf("connecting to database %s again: %w", d.Name, err))
+	}
+	d.conn = conn
+	if cerr != nil {
+		return nil, cerr
+	}
+	c := &ScratchDB{Name: name, URL: dbURL, serverURL: d.serverURL}
+	if c.conn, err = pgx.Connect(ctx, dbURL); err != nil {
+		_ = c.Drop(context.Background())
+		return nil, fmt.Errorf("connecting to database %s: %w", name, err)
+	}
+	return c, nil
+}
+
+func (d *ScratchDB) createFromTemplate(ctx context.Context, name string) error {
+	server, err := pgx.Connect(ctx, d.serverURL)
+	if err != nil {
+		return fmt.Errorf("connecting to %s: %w", redact(d.serverURL), err)
+	}
+	defer server.Close(context.Background())
+	var version int
+	if err := server.QueryRow(ctx, "SELECT current_setting('server_version_num')::int").Scan(&version); err != nil {
+		return err
+	}
+	stmt := "CREATE DATABASE " + pgx.Identifier{name}.Sanitize() + " TEMPLATE " + pgx.Identifier{d.Name}.Sanitize()
+	if version >= 150000 {
+		stmt += " STRATEGY FILE_COPY"
+	}
+	for attempt := 1; ; attempt++ {
+		_, err = server.Exec(ctx, stmt)
+		var pe *pgconn.PgError
+		// 55006: the template is being accessed by other users.
+		if err == nil || !errors.As(err, &pe) || pe.Code != "55006" || attempt == 12 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Second):
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("copying database %s into %s: %w", d.Name, name, err)
+	}
+	return nil
+}
+
 // Drop closes the connection and drops the database, ending any session
 // still in it.
 func (d *ScratchDB) Drop(ctx context.Context) error {
