@@ -395,15 +395,13 @@ func (s *Service) runBatch(ctx context.Context, run *engine.Run, m *mergeCtx, st
 // resumed run starts from the beginning, which is only slower.
 func batchKeys(ctx context.Context, tx *store.Tx, st *step, batch int, after []string) (keys [][]string, next []string, err error) {
 	t := st.table
-	from, args := t.SQL, []any{}
+	from, args := `(SELECT * FROM `+t.SQL, []any{}
 	if after != nil {
 		marks := strings.TrimSuffix(strings.Repeat("?, ", len(after)), ", ")
 		from = `(SELECT * FROM ` + t.SQL + ` WHERE (` + keyCols(t) + `) > (` + marks + `)`
 		for _, a := range after {
 			args = append(args, a)
 		}
-	} else {
-		from = `(SELECT * FROM ` + t.SQL
 	}
 	var q string
 	if st.scan {
