@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -161,7 +162,7 @@ func TestFixtureValues(t *testing.T) {
 		t.Errorf("framework = %v", framework)
 	}
 	roles = col(tUser, u, "roles")
-	if l, err := ParseListJSON(roles.(string)); err != nil || len(l) == 0 {
+	if l, err := ParseListJSON(roles.(string)); err != nil || !reflect.DeepEqual(l, []string{"PUBLIC", "ORG_ADMIN"}) {
 		t.Errorf("roles = %v (%v)", roles, err)
 	}
 	// Devanagari comes through raw.
