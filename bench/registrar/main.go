@@ -89,29 +89,8 @@ func parseConfig(args []string, env *harness.Env, stderr io.Writer) (config, err
 	return c, nil
 }
 
-// parseEngines accepts the engine names separated by spaces or commas and
-// returns them in the order the run measures them.
-func parseEngines(s string) ([]string, error) {
-	seen := map[string]bool{}
-	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' || r == '\t' }) {
-		switch f {
-		case "postgres", "sqlite":
-			seen[f] = true
-		default:
-			return nil, fmt.Errorf("unknown engine %q (want postgres, sqlite or both)", f)
-		}
-	}
-	var out []string
-	for _, e := range []string{"postgres", "sqlite"} {
-		if seen[e] {
-			out = append(out, e)
-		}
-	}
-	if len(out) == 0 {
-		return nil, errors.New("no engine to run")
-	}
-	return out, nil
-}
+// parseEngines is the shared reading of -engines.
+var parseEngines = harness.ParseEngines
 
 func main() {
 	os.Exit(mainErr())

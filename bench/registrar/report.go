@@ -102,24 +102,8 @@ func (r *run) settingLines() []string {
 	return lines
 }
 
-// wrap joins words after first, breaking lines longer than width and
-// starting each further line with indent.
-func wrap(first, indent string, words []string, width int) []string {
-	var lines []string
-	line := first
-	for i, w := range words {
-		if i > 0 && len(line)+1+len(w) > width {
-			lines = append(lines, line)
-			line = indent + w
-			continue
-		}
-		if i > 0 {
-			line += " "
-		}
-		line += w
-	}
-	return append(lines, line)
-}
+// wrap is the shared line wrapping of the report's header.
+var wrap = harness.Wrap
 
 func (r *run) inputTable() harness.Table {
 	t := harness.Table{

@@ -105,9 +105,7 @@ func parseConfig(args []string, env *harness.Env, stderr io.Writer) (config, err
 	return c, nil
 }
 
-func splitList(s string) []string {
-	return strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' || r == '\t' })
-}
+var splitList = harness.SplitList
 
 // parseSizes reads numbers of users separated by commas or spaces, and
 // returns them smallest first, without repeats.
@@ -127,29 +125,8 @@ func parseSizes(s string) ([]int, error) {
 	return slices.Compact(out), nil
 }
 
-// parseEngines accepts the engine names separated by spaces or commas and
-// returns them in the order the run measures them.
-func parseEngines(s string) ([]string, error) {
-	seen := map[string]bool{}
-	for _, f := range splitList(s) {
-		switch f {
-		case "postgres", "sqlite":
-			seen[f] = true
-		default:
-			return nil, fmt.Errorf("unknown engine %q (want postgres, sqlite or both)", f)
-		}
-	}
-	var out []string
-	for _, e := range []string{"postgres", "sqlite"} {
-		if seen[e] {
-			out = append(out, e)
-		}
-	}
-	if len(out) == 0 {
-		return nil, errors.New("no engine to run")
-	}
-	return out, nil
-}
+// parseEngines is the shared reading of -engines.
+var parseEngines = harness.ParseEngines
 
 func main() {
 	os.Exit(mainErr())
