@@ -441,5 +441,3 @@ func (a *app) printVerify(w io.Writer, r *tenant.VerifyResult) {
 	}
 	fmt.Fprintf(w, "\n%s (source %s)\n", status, r.SourceStatus)
 }
-
-func sortStrings(s []string) { sort.Strings(s) }
