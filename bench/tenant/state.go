@@ -168,11 +168,13 @@ func short(h string) string {
 	return h
 }
 
+// The platform's tables, without sb_merge_plan: ferry's record of each
+// merge's plan, which the bare SQL has no reason to write.
 const (
 	pgColumnsSQL = `SELECT table_name::text, column_name::text FROM information_schema.columns
-		WHERE table_schema = current_schema() AND table_name LIKE 'sb\_%' ORDER BY table_name, ordinal_position`
+		WHERE table_schema = current_schema() AND table_name LIKE 'sb\_%' AND table_name <> 'sb_merge_plan' ORDER BY table_name, ordinal_position`
 	sqliteColumnsSQL = `SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p
-		WHERE m.type = 'table' AND m.name LIKE 'sb\_%' ESCAPE '\' ORDER BY m.name, p.cid`
+		WHERE m.type = 'table' AND m.name LIKE 'sb\_%' ESCAPE '\' AND m.name <> 'sb_merge_plan' ORDER BY m.name, p.cid`
 )
 
 // pgState sums the tenant tables of both databases.
