@@ -121,6 +121,47 @@ func TestCommitAfterFailedStatement(t *testing.T) {
 	})
 }
 
+// A lazily committed transaction commits its work like any other, and its
+// setting ends with it: the next transaction waits for the disk again.
+func TestCommitLazilyCommitsAndEndsWithTheTransaction(t *testing.T) {
+	engines(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		err := db.InTx(ctx, func(tx *store.Tx) error {
+			if err := tx.CommitLazily(ctx); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, "INSERT INTO named_item (name, active, federal) VALUES ('A', true, true)")
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := db.QueryRow(ctx, "SELECT count(*) FROM named_item").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 {
+			t.Fatalf("%d rows after a lazy commit, want 1", n)
+		}
+		if db.Dialect() != store.Postgres {
+			return
+		}
+		err = db.InTx(ctx, func(tx *store.Tx) error {
+			var mode string
+			if err := tx.QueryRow(ctx, "SHOW synchronous_commit").Scan(&mode); err != nil {
+				return err
+			}
+			if mode != "on" {
+				t.Errorf("synchronous_commit = %q in the next transaction, want on", mode)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
 // NewIDs must hand out ids that neither collide with the rows already
 // there nor with the ones the table generates itself afterwards.
 func TestNewIDs(t *testing.T) {

@@ -65,6 +65,23 @@ func (db *DB) Begin(ctx context.Context) (*Tx, error) {
 	return &Tx{conn: conn, dialect: db.dialect, tracer: db.tracer}, nil
 }
 
+// CommitLazily lets the transaction's commit return before its changes
+// reach the disk. It is for work that is atomic with its own checkpoint,
+// such as one batch of a resumable job: a crash of the database server
+// can lose only the last such commits, whole, and the job redoes them from
+// the checkpoint before them. The next ordinary commit on the server makes
+// every earlier one durable, so a job whose last commit is ordinary ends
+// durable. On PostgreSQL it is synchronous_commit = off for this
+// transaction; SQLite, in WAL mode with synchronous=NORMAL, already
+// commits so.
+func (tx *Tx) CommitLazily(ctx context.Context) error {
+	if tx.dialect != Postgres {
+		return nil
+	}
+	_, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = off")
+	return err
+}
+
 // Commit makes the transaction's work durable.
 func (tx *Tx) Commit(ctx context.Context) error {
 	if tx.done {

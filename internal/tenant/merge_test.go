@@ -196,3 +196,26 @@ func TestValidationListsEveryReason(t *testing.T) {
 		}
 	})
 }
+
+// Whether a step reads its table in key order is decided by its own row
+// count; a checkpoint from before steps were counted falls back to its
+// table's.
+func TestScanDecidedPerStep(t *testing.T) {
+	memberships := &step{table: tbl("user_organisation")}
+	plan := &Plan{Changes: map[string]int64{"user_organisation": 41678}}
+	tests := []struct {
+		name string
+		cp   mergeCheckpoint
+		i    int
+		want int64
+	}{
+		{"the step's own count", mergeCheckpoint{Plan: plan, StepRows: []int64{3, 40000, 1678}}, 2, 1678},
+		{"an older checkpoint: the table's count", mergeCheckpoint{Plan: plan}, 2, 41678},
+		{"no plan", mergeCheckpoint{}, 0, 0},
+	}
+	for _, tt := range tests {
+		if got := tt.cp.stepRows(tt.i, memberships); got != tt.want {
+			t.Errorf("%s: %d rows, want %d", tt.name, got, tt.want)
+		}
+	}
+}

@@ -31,6 +31,9 @@ type Plan struct {
 	// Totals are the target's rows before the merge and the rows it moves
 	// to it, per table, for verification afterwards.
 	Totals map[string]TotalBefore `json:"totals,omitempty"`
+	// stepRows counts the rows of each step, in step order: the merge's
+	// checkpoint keeps them to choose how each step finds its batches.
+	stepRows []int64
 }
 
 // TotalBefore is a count of the target's rows before a merge, and how many
@@ -190,6 +193,7 @@ func computePlan(ctx context.Context, q store.Querier, m *mergeCtx, p *Plan) err
 			return fmt.Errorf("planning %s: %w", st.table.Name, err)
 		}
 		p.Changes[st.table.Name] += n
+		p.stepRows = append(p.stepRows, n)
 		// A merged membership adds no row to the target; a moved one does.
 		if tb, ok := p.Totals[st.table.Name]; ok && (st.kind != merge) {
 			tb.Moving += n
