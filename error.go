@@ -24,6 +24,8 @@ const (
 	EINTERRUPTED  = "interrupted"        // stopped by the operator; a rerun resumes
 	ESCHEMABEHIND = "schema_behind"      // the database's schema is older than this ferry
 	EVALIDATION   = "validation_failed"  // a request was checked against the data and refused, with every reason
+	EUNAUTHORIZED = "unauthorized"       // no valid credentials (an API token, a sign-in)
+	EFORBIDDEN    = "forbidden"          // valid credentials that do not allow this
 )
 
 // Error is ferry's application error. Message is for people and never

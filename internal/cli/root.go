@@ -19,6 +19,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/ferrymigrate/ferry"
+	"github.com/ferrymigrate/ferry/internal/auth"
 	"github.com/ferrymigrate/ferry/internal/engine"
 	"github.com/ferrymigrate/ferry/internal/registrar"
 	"github.com/ferrymigrate/ferry/internal/store"
@@ -91,7 +92,7 @@ checkpoint, and bad input is reported row by row.`,
 	pf.BoolVar(&a.debug, "debug", false, "verbose logs, which may include personal data such as e-mail addresses")
 	pf.StringVar(&a.logFormat, "log-format", "text", "log lines as text or json, on stderr")
 	pf.StringVar(&a.traceFile, "trace-file", "", "write the time of every SQL statement, summed by statement, as JSON to this file at the end")
-	root.AddCommand(a.examplesCmd(), a.registrarCmd(), a.tenantCmd(), a.jobsCmd(), a.dbCmd(), a.versionCmd())
+	root.AddCommand(a.examplesCmd(), a.registrarCmd(), a.tenantCmd(), a.jobsCmd(), a.serveCmd(), a.tokenCmd(), a.dbCmd(), a.versionCmd())
 	finishTree(root)
 	return root, a
 }
@@ -295,7 +296,7 @@ func (a *app) checkSchema(ctx context.Context, db *store.DB) error {
 }
 
 // migrationSets are the schemas ferry keeps, the engine's first.
-var migrationSets = []store.Migrations{engine.Migrations, registrar.Migrations, tenant.Migrations}
+var migrationSets = []store.Migrations{engine.Migrations, registrar.Migrations, tenant.Migrations, auth.Migrations}
 
 // emit prints v as JSON when --json is set, and otherwise calls text with a
 // writer for the human summary. Either way it is printed exactly once.

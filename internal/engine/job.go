@@ -61,6 +61,9 @@ type Spec struct {
 	DryRun bool
 	// Resumable jobs pick up an interrupted run with the same fingerprint.
 	Resumable bool
+	// Claim, when set, is a queued or interrupted background job (see
+	// Enqueue) that this run takes over instead of recording a new one.
+	Claim int64
 }
 
 // Job is a stored job record.
@@ -171,6 +174,9 @@ func (e *Engine) Start(ctx context.Context, spec Spec) (*Run, error) {
 	err = e.db.InTx(ctx, func(tx *store.Tx) error {
 		if err := e.reapDead(ctx, tx); err != nil {
 			return err
+		}
+		if spec.Claim != 0 {
+			return e.claim(ctx, tx, run, spec, owner, lockText, now)
 		}
 		if spec.Resumable {
 			var id int64
@@ -443,8 +449,14 @@ func (r *Run) Checkpoint(ctx context.Context, tx *store.Tx, phase string, cp any
 		q = `UPDATE ferry_job SET phase = ?, checkpoint = ?, progress = ?, heartbeat_at = ?, counts = ? WHERE id = ?`
 		args = []any{phase, string(cpJSON), r.progressJSON(), time.Now().UTC(), string(countsJSON), r.Job.ID}
 	}
-	if _, err := tx.Exec(ctx, q, args...); err != nil {
+	var cancel bool
+	if err := tx.QueryRow(ctx, q+` RETURNING cancel_requested`, args...).Scan(&cancel); err != nil {
 		return err
+	}
+	if cancel {
+		// Someone asked for the job to stop: the batch this checkpoint
+		// closes rolls back with it, and the job ends cancelled.
+		return ErrCancelled
 	}
 	r.Job.Phase, r.Job.Checkpoint = phase, cpJSON
 	if counts != nil {
@@ -493,6 +505,9 @@ func (r *Run) finish(ctx context.Context, counts any, runErr error) error {
 		status, msg = Failed, runErr.Error()
 		if errors.Is(runErr, context.Canceled) || ctx.Err() != nil {
 			status = Interrupted
+		}
+		if errors.Is(runErr, ErrCancelled) {
+			status = Cancelled
 		}
 	}
 	countsJSON, err := json.Marshal(counts)

@@ -74,6 +74,10 @@ type subscription struct {
 
 func newBus() *Bus { return &Bus{subs: map[*subscription]struct{}{}} }
 
+// Observe has every later event of every job passed to fn, on the
+// goroutine that made it; fn must be quick (a metric's update).
+func (b *Bus) Observe(fn func(Event)) { b.observe(fn) }
+
 func (b *Bus) observe(fn func(Event)) {
 	b.mu.Lock()
 	b.observers = append(b.observers, fn)

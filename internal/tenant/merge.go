@@ -28,6 +28,9 @@ type MigrateOptions struct {
 	BatchRows int
 	// Throttle pauses this long between batches, for a live database.
 	Throttle time.Duration
+	// Claim is the queued background job this merge runs as (Submit); 0
+	// records a job of its own.
+	Claim int64
 }
 
 // MigrateResult is a merge's report.
@@ -83,7 +86,7 @@ func (s *Service) Migrate(ctx context.Context, opts MigrateOptions) (res Migrate
 		_, err := s.Plan(ctx, req)
 		return res, err
 	}
-	run, err := s.Engine.Start(ctx, engine.Spec{Kind: "tenant.migrate", Locks: tenantLocks(req.Source, req.Target), Args: req, Resumable: true})
+	run, err := s.Engine.Start(ctx, migrateSpec(req, opts.Claim))
 	if err != nil {
 		return res, err
 	}
@@ -554,6 +557,11 @@ func (s *Service) finishSource(ctx context.Context, run *engine.Run, m *mergeCtx
 	}
 	tr.End(err)
 	return err
+}
+
+// migrateSpec is the job a merge runs as, from the command line or queued.
+func migrateSpec(req Request, claim int64) engine.Spec {
+	return engine.Spec{Kind: "tenant.migrate", Locks: tenantLocks(req.Source, req.Target), Args: req, Resumable: true, Claim: claim}
 }
 
 // tenantLocks are the locks a job touching both tenants takes (decision

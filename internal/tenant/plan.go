@@ -137,6 +137,9 @@ func (s *Service) prepare(ctx context.Context, q store.Querier, req Request, at 
 	if err != nil {
 		return nil, p, err
 	}
+	if p.Errors == nil {
+		p.Errors = []Problem{} // "errors": [] in the contract's JSON, never null
+	}
 	for _, id := range brokenOrgs(g) {
 		p.Notices = append(p.Notices, Notice{Code: "ORG_CHAIN_BROKEN", Subject: id, Detail: g.broken[id]})
 	}

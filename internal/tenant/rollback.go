@@ -23,6 +23,9 @@ type RollbackOptions struct {
 	Force bool
 	// BatchRows is the number of journal entries undone per transaction.
 	BatchRows int
+	// Claim is the queued background job this rollback runs as
+	// (SubmitRollback); 0 records a job of its own.
+	Claim int64
 }
 
 // RollbackResult is a rollback's report.
@@ -44,6 +47,19 @@ type RollbackResult struct {
 type Changed struct {
 	Table string `json:"table"`
 	Key   string `json:"key"`
+}
+
+// rollbackArgs are a rollback job's arguments, in the order that keeps
+// the fingerprints of earlier versions' jobs (a map's keys, sorted).
+type rollbackArgs struct {
+	Force bool  `json:"force"`
+	Job   int64 `json:"job"`
+}
+
+// rollbackSpec is the job a rollback of merge job runs as.
+func rollbackSpec(req Request, job int64, force bool, claim int64) engine.Spec {
+	return engine.Spec{Kind: "tenant.rollback", Locks: tenantLocks(req.Source, req.Target),
+		Args: rollbackArgs{Job: job, Force: force}, Resumable: true, Claim: claim}
 }
 
 type rollbackCheckpoint struct {
@@ -81,8 +97,7 @@ func (s *Service) Rollback(ctx context.Context, opts RollbackOptions) (res Rollb
 	if done, err := rolledBackBy(ctx, s.DB, merge.ID); err != nil || done != 0 {
 		return RollbackResult{Of: merge.ID, Already: done, Restored: map[string]int64{}, Changed: []Changed{}}, err
 	}
-	run, err := s.Engine.Start(ctx, engine.Spec{Kind: "tenant.rollback", Locks: tenantLocks(req.Source, req.Target),
-		Args: map[string]any{"job": merge.ID, "force": opts.Force}, Resumable: true})
+	run, err := s.Engine.Start(ctx, rollbackSpec(req, merge.ID, opts.Force, opts.Claim))
 	if err != nil {
 		return res, err
 	}

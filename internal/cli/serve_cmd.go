@@ -1,0 +1,76 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ferrymigrate/ferry"
+	"github.com/ferrymigrate/ferry/internal/httpapi"
+	"github.com/ferrymigrate/ferry/internal/tenant"
+)
+
+func (a *app) serveCmd() *cobra.Command {
+	var listen string
+	var workers int
+	var poll, grace time.Duration
+	var maxBody int64
+	cmd := &cobra.Command{
+		Use:   "serve [--listen ADDR]",
+		Short: "Serve the tenant API, the jobs behind it, and health and metrics",
+		Long: `Serve ferry's HTTP API: POST /v1/tenant/migrate, the jobs it starts
+(GET /v1/jobs, /v1/jobs/{id}, its events, cancel and rollback), /healthz,
+/readyz, /metrics and /openapi.json. Every /v1 endpoint needs a bearer
+token from ferry token create.
+
+Jobs run in the background on this process's workers, and on those of any
+other ferry serve on the same PostgreSQL database: each job runs once, and
+one that a stopped server left interrupted is resumed by the next worker.
+On SIGTERM the server stops accepting, lets requests finish, checkpoints
+its running jobs and exits.`,
+		Example: `  ferry --db postgres://ferry@db.example/ferry serve --listen :8080
+  ferry token create --role admin --name ops
+  curl -H "Authorization: Bearer $TOKEN" localhost:8080/v1/jobs`,
+		Args: args(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if grace <= 0 || grace > 9*time.Second {
+				return usagef("--grace must be more than 0 and at most 9s (a second signal, or 10 s, ends the process)")
+			}
+			ctx := cmd.Context()
+			db, err := a.open(ctx)
+			if err != nil {
+				return err
+			}
+			srv, err := httpapi.New(httpapi.Config{DB: db, Engine: a.eng, Tenant: tenant.New(a.eng), Log: a.log,
+				Workers: workers, Poll: poll, MaxBody: maxBody})
+			if err != nil {
+				return err
+			}
+			ln, err := net.Listen("tcp", listen)
+			if err != nil {
+				return ferry.Errorf(ferry.EINVALID, "listening on %s: %v", listen, err)
+			}
+			addr := ln.Addr().String()
+			// The address is printed before anything is served, so that a
+			// script that asked for port 0 can read the one it got.
+			if err := a.emit(map[string]any{"listen": addr}, func(w io.Writer) { fmt.Fprintf(w, "listening on %s\n", addr) }); err != nil {
+				ln.Close()
+				return err
+			}
+			a.log.Warn("ferry serve started", "listen", addr, "workers", workers)
+			err = srv.Serve(ctx, ln, grace)
+			a.log.Warn("ferry serve stopped", "err", err)
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&listen, "listen", "127.0.0.1:8080", "address to listen on; :8080 for every interface, 127.0.0.1:0 for a free port")
+	f.IntVar(&workers, "workers", 2, "background jobs this process runs at once; -1 runs none")
+	f.DurationVar(&poll, "poll", time.Second, "how often the workers look for jobs")
+	f.DurationVar(&grace, "grace", 8*time.Second, "how long requests have to finish on SIGTERM")
+	f.Int64Var(&maxBody, "max-body", 1<<20, "largest request body accepted, in bytes")
+	return cmd
+}
