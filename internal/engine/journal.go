@@ -117,3 +117,14 @@ func CountChanges(ctx context.Context, q store.Querier, jobID int64) (map[string
 	}
 	return out, rows.Err()
 }
+
+// JournalInsert is the INSERT that journals the changes source yields,
+// for a caller to put inside a statement of its own: source is a name the
+// statement defines (a WITH query), with columns entity, entity_key,
+// action, before and after. On PostgreSQL a data-modifying WITH can then
+// change rows, journal them and queue them in one statement, over one
+// snapshot, reading each row once.
+func (r *Run) JournalInsert(d store.Dialect, source string) string {
+	return fmt.Sprintf(`INSERT INTO ferry_journal (job_id, entity, entity_key, action, before, after, at)
+		SELECT %d, entity, entity_key, action, before, after, %s FROM %s`, r.Job.ID, d.Now(), source)
+}

@@ -131,3 +131,11 @@ func OutboxDepth(ctx context.Context, q store.Querier) (int64, error) {
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
 }
+
+// OutboxInsert is the INSERT that queues the entities source yields, with
+// columns entity and entity_key, for a caller's own statement (see
+// JournalInsert).
+func (r *Run) OutboxInsert(d store.Dialect, source string) string {
+	return fmt.Sprintf(`INSERT INTO ferry_outbox (job_id, entity, entity_key, created_at)
+		SELECT %d, entity, entity_key, %s FROM %s`, r.Job.ID, d.Now(), source)
+}
