@@ -324,7 +324,11 @@ func (s *Service) runBatch(ctx context.Context, run *engine.Run, m *mergeCtx, st
 	outbox := cp.Outbox
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
 		d := tx.Dialect()
-		keys, next, err := batchKeys(ctx, tx, st, batch, *cursor)
+		find := batchKeys
+		if st.scan && d == store.Postgres {
+			find = pageKeys
+		}
+		keys, next, err := find(ctx, tx, st, batch, *cursor)
 		if err != nil {
 			return err
 		}
@@ -486,6 +490,59 @@ func batchStatement(d store.Dialect, run *engine.Run, st *step, changed []string
 		journalled AS (` + run.JournalInsert(d, "changed") + `)` + outbox + `
 		SELECT count(*) FROM changed`
 	}
+}
+
+// pageKeys is batchKeys for a step that reads its whole table, on
+// PostgreSQL: its batches walk the table in its physical order, a range of
+// pages at a time (a TID range scan), where reading it in key order fetched
+// every row from a page of its own (6.6 million random reads of the 7.8
+// million rows of a million-user tenant). The cursor is the next page and
+// the last page to read, fixed when the step starts: what the step writes
+// behind it (re-keyed copies, new row versions) no longer matches it.
+func pageKeys(ctx context.Context, tx *store.Tx, st *step, batch int, cursor []string) (keys [][]string, next []string, err error) {
+	t := st.table
+	var from, end, per int64
+	if cursor == nil {
+		var pages int64
+		var tuples float64
+		if err := tx.QueryRow(ctx, `SELECT pg_relation_size(?::regclass) / current_setting('block_size')::bigint, c.reltuples, c.relpages
+			FROM pg_class c WHERE c.oid = ?::regclass`, t.SQL, t.SQL).Scan(&end, &tuples, &pages); err != nil {
+			return nil, nil, fmt.Errorf("the size of %s: %w", t.SQL, err)
+		}
+		per = 1
+		if tuples > 0 && pages > 0 {
+			per = max(1, int64(float64(batch)*float64(pages)/tuples))
+		}
+	} else {
+		if _, err := fmt.Sscan(strings.Join(cursor, " "), &from, &end, &per); err != nil {
+			return nil, nil, fmt.Errorf("a page cursor %q: %w", cursor, err)
+		}
+	}
+	if from >= end {
+		return nil, nil, nil
+	}
+	to := min(from+per, end)
+	rows, err := tx.Query(ctx, `SELECT `+keyCols(t)+` FROM `+t.SQL+` WHERE ctid >= CAST(? AS tid) AND ctid < CAST(? AS tid) AND `+st.where()+
+		` ORDER BY `+keyCols(t), fmt.Sprintf("(%d,0)", from), fmt.Sprintf("(%d,0)", to))
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		k := make([]string, t.KeyLen)
+		ptrs := make([]any, len(k))
+		for i := range k {
+			ptrs[i] = &k[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, nil, err
+		}
+		keys = append(keys, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	return keys, []string{fmt.Sprint(to), fmt.Sprint(end), fmt.Sprint(per)}, nil
 }
 
 // batchKeys selects the keys of the next batch of st's rows.
