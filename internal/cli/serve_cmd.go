@@ -4,12 +4,17 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ferrymigrate/ferry"
 	"github.com/ferrymigrate/ferry/internal/httpapi"
+	"github.com/ferrymigrate/ferry/internal/registrar"
+	"github.com/ferrymigrate/ferry/internal/signin"
 	"github.com/ferrymigrate/ferry/internal/tenant"
 )
 
@@ -18,6 +23,8 @@ func (a *app) serveCmd() *cobra.Command {
 	var workers int
 	var poll, grace time.Duration
 	var maxBody int64
+	var oidcCfg signin.Config
+	var oidcKeyFile string
 	cmd := &cobra.Command{
 		Use:   "serve [--listen ADDR]",
 		Short: "Serve the tenant API, the jobs behind it, and health and metrics",
@@ -44,8 +51,26 @@ its running jobs and exits.`,
 			if err != nil {
 				return err
 			}
+			var mount func(*http.ServeMux)
+			if oidcCfg.Issuer != "" {
+				if oidcKeyFile != "" {
+					if oidcCfg.PrivateKeyPEM, err = os.ReadFile(oidcKeyFile); err != nil {
+						return usagef("--oidc-private-key: %v", err)
+					}
+				}
+				host, _, _ := net.SplitHostPort(listen)
+				if ip := net.ParseIP(host); (ip != nil && ip.IsLoopback()) || host == "localhost" {
+					oidcCfg.InsecureCookie = strings.HasPrefix(oidcCfg.RedirectURL, "http://")
+				}
+				reg := registrar.New(a.eng)
+				svc, err := signin.New(ctx, oidcCfg, signin.Deps{Login: reg.Login, Domains: reg.ManagedDomains, DB: db, Log: a.log})
+				if err != nil {
+					return err
+				}
+				mount = svc.Mount
+			}
 			srv, err := httpapi.New(httpapi.Config{DB: db, Engine: a.eng, Tenant: tenant.New(a.eng), Log: a.log,
-				Workers: workers, Poll: poll, MaxBody: maxBody})
+				Workers: workers, Poll: poll, MaxBody: maxBody, Mount: mount})
 			if err != nil {
 				return err
 			}
@@ -72,5 +97,11 @@ its running jobs and exits.`,
 	f.DurationVar(&poll, "poll", time.Second, "how often the workers look for jobs")
 	f.DurationVar(&grace, "grace", 8*time.Second, "how long requests have to finish on SIGTERM")
 	f.Int64Var(&maxBody, "max-body", 1<<20, "largest request body accepted, in bytes")
+	f.StringVar(&oidcCfg.Issuer, "oidc-issuer", "", "OpenID provider for the registrar's sign-in (/v1/registrar/sign-in); none turns it off")
+	f.StringVar(&oidcCfg.ClientID, "oidc-client-id", "", "ferry's client id at the OpenID provider")
+	f.StringVar(&oidcCfg.ClientSecret, "oidc-client-secret", "", "ferry's client secret at the OpenID provider")
+	f.StringVar(&oidcKeyFile, "oidc-private-key", "", "PEM private key file for private_key_jwt instead of a secret")
+	f.StringVar(&oidcCfg.KeyID, "oidc-key-id", "", "the key id (kid) of --oidc-private-key")
+	f.StringVar(&oidcCfg.RedirectURL, "oidc-redirect-url", "", "this server's /v1/registrar/callback as the provider knows it")
 	return cmd
 }
