@@ -104,18 +104,23 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request, a api) {
 	respond(w, r, a, http.StatusOK, map[string]any{"count": len(views), "jobs": views})
 }
 
-func (s *Server) getJob(w http.ResponseWriter, r *http.Request, a api) {
+// loadJob reads the job the path names, answering the failure itself.
+func (s *Server) loadJob(w http.ResponseWriter, r *http.Request, a api) (engine.Job, bool) {
 	id, err := jobID(r)
-	if err != nil {
-		fail(w, r, a, err, nil)
-		return
+	if err == nil {
+		var j engine.Job
+		if j, err = engine.Get(r.Context(), s.cfg.DB, id); err == nil {
+			return j, true
+		}
 	}
-	j, err := engine.Get(r.Context(), s.cfg.DB, id)
-	if err != nil {
-		fail(w, r, a, err, nil)
-		return
+	fail(w, r, a, err, nil)
+	return engine.Job{}, false
+}
+
+func (s *Server) getJob(w http.ResponseWriter, r *http.Request, a api) {
+	if j, ok := s.loadJob(w, r, a); ok {
+		respond(w, r, a, http.StatusOK, viewOf(j))
 	}
-	respond(w, r, a, http.StatusOK, viewOf(j))
 }
 
 func (s *Server) cancelJob(w http.ResponseWriter, r *http.Request, a api) {
@@ -169,16 +174,12 @@ func (s *Server) rollbackJob(w http.ResponseWriter, r *http.Request, a api) {
 // follows a job whichever ferry serve process runs it, and a last "end"
 // event when the job has ended.
 func (s *Server) jobEvents(w http.ResponseWriter, r *http.Request, a api) {
-	id, err := jobID(r)
-	if err != nil {
-		fail(w, r, a, err, nil)
+	j, ok := s.loadJob(w, r, a)
+	if !ok {
 		return
 	}
-	j, err := engine.Get(r.Context(), s.cfg.DB, id)
-	if err != nil {
-		fail(w, r, a, err, nil)
-		return
-	}
+	id := j.ID
+	var err error
 	flusher, ok := w.(http.Flusher)
 	if !ok {
 		fail(w, r, a, ferry.Errorf(ferry.EINTERNAL, "streaming is not supported here"), nil)

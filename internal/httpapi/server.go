@@ -58,6 +58,23 @@ type Server struct {
 	readyCh chan struct{}
 	// stopping is closed when the server starts to shut down: streams end.
 	stopping chan struct{}
+	// touched is when this process last recorded each token's use, so
+	// that a busy client does not cost a write query on every request.
+	touchMu sync.Mutex
+	touched map[int64]time.Time
+}
+
+// touchDue says whether a token's use should be recorded now: at most
+// once a minute per token and process (auth.Touch's own condition keeps
+// several processes to about that as well).
+func (s *Server) touchDue(id int64, now time.Time) bool {
+	s.touchMu.Lock()
+	defer s.touchMu.Unlock()
+	if now.Sub(s.touched[id]) < time.Minute {
+		return false
+	}
+	s.touched[id] = now
+	return true
 }
 
 // New builds a server over cfg. It starts nothing: Serve does.
@@ -71,7 +88,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = 1 << 20
 	}
-	s := &Server{cfg: cfg, log: cfg.Log, readyCh: make(chan struct{}), stopping: make(chan struct{})}
+	s := &Server{cfg: cfg, log: cfg.Log, readyCh: make(chan struct{}), stopping: make(chan struct{}), touched: map[int64]time.Time{}}
 	if cfg.Workers >= 0 {
 		s.worker = cfg.Engine.NewWorker(cfg.Tenant.Handlers(cfg.Jobs), engine.WorkerOptions{Concurrency: max(cfg.Workers, 1), Poll: cfg.Poll})
 	}
@@ -127,8 +144,10 @@ func (s *Server) authorized(need auth.Role, a api, h func(http.ResponseWriter, *
 			fail(w, r, a, ferry.Errorf(ferry.EFORBIDDEN, "a %s token may not do this: it needs %s", tok.Role, need), nil)
 			return
 		}
-		if err := auth.Touch(r.Context(), s.cfg.DB, tok.ID, time.Now()); err != nil {
-			s.log.Warn("recording a token's use failed", "token", tok.ID, "err", err)
+		if now := time.Now(); s.touchDue(tok.ID, now) {
+			if err := auth.Touch(r.Context(), s.cfg.DB, tok.ID, now); err != nil {
+				s.log.Warn("recording a token's use failed", "token", tok.ID, "err", err)
+			}
 		}
 		h(w, r, a)
 	})

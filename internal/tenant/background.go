@@ -34,15 +34,8 @@ func (s *Service) Submit(ctx context.Context, req Request) (engine.Job, *Plan, e
 
 // SubmitRollback queues the rollback of merge job for a worker.
 func (s *Service) SubmitRollback(ctx context.Context, job int64, force bool) (engine.Job, error) {
-	merge, err := engine.Get(ctx, s.DB, job)
+	merge, req, err := mergeJob(ctx, s.DB, job)
 	if err != nil {
-		return engine.Job{}, err
-	}
-	if merge.Kind != "tenant.migrate" {
-		return engine.Job{}, ferry.Errorf(ferry.EINVALID, "job %d is a %s job, not a tenant merge", merge.ID, merge.Kind)
-	}
-	var req Request
-	if err := json.Unmarshal(merge.Args, &req); err != nil {
 		return engine.Job{}, err
 	}
 	if done, err := rolledBackBy(ctx, s.DB, merge.ID); err != nil || done != 0 {

@@ -49,6 +49,20 @@ type Changed struct {
 	Key   string `json:"key"`
 }
 
+// mergeJob loads merge job id and the request it ran.
+func mergeJob(ctx context.Context, q store.Querier, id int64) (engine.Job, Request, error) {
+	var req Request
+	merge, err := engine.Get(ctx, q, id)
+	if err != nil {
+		return merge, req, err
+	}
+	if merge.Kind != "tenant.migrate" {
+		return merge, req, ferry.Errorf(ferry.EINVALID, "job %d is a %s job, not a tenant merge", merge.ID, merge.Kind)
+	}
+	err = json.Unmarshal(merge.Args, &req)
+	return merge, req, err
+}
+
 // rollbackArgs are a rollback job's arguments, in the order that keeps
 // the fingerprints of earlier versions' jobs (a map's keys, sorted).
 type rollbackArgs struct {
@@ -76,19 +90,12 @@ type rollbackCheckpoint struct {
 // nothing, when a row was changed by someone else since, unless Force.
 // The rollback is itself a resumable job and journals what it restores.
 func (s *Service) Rollback(ctx context.Context, opts RollbackOptions) (res RollbackResult, err error) {
-	merge, err := engine.Get(ctx, s.DB, opts.Job)
+	merge, req, err := mergeJob(ctx, s.DB, opts.Job)
 	if err != nil {
 		return res, err
 	}
-	if merge.Kind != "tenant.migrate" {
-		return res, ferry.Errorf(ferry.EINVALID, "job %d is a %s job, not a tenant merge", merge.ID, merge.Kind)
-	}
 	if merge.Status == engine.Running {
 		return res, ferry.Errorf(ferry.EBUSY, "merge job %d is running", merge.ID)
-	}
-	var req Request
-	if err := json.Unmarshal(merge.Args, &req); err != nil {
-		return res, err
 	}
 	batch := opts.BatchRows
 	if batch <= 0 {
