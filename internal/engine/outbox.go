@@ -95,32 +95,6 @@ func PendingOutbox(ctx context.Context, q store.Querier, limit int) ([]OutboxIte
 	return out, rows.Err()
 }
 
-// MarkDelivered records that entries reached the sink.
-func MarkDelivered(ctx context.Context, q store.Querier, ids ...int64) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	args := []any{time.Now().UTC()}
-	for _, id := range ids {
-		args = append(args, id)
-	}
-	_, err := q.Exec(ctx, `UPDATE ferry_outbox SET delivered_at = ?, attempts = attempts + 1, last_error = '' WHERE id IN (`+placeholders(len(ids))+`)`, args...)
-	return err
-}
-
-// MarkFailed records a failed delivery of entries; they stay pending.
-func MarkFailed(ctx context.Context, q store.Querier, reason string, ids ...int64) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	args := []any{Redact(reason)}
-	for _, id := range ids {
-		args = append(args, id)
-	}
-	_, err := q.Exec(ctx, `UPDATE ferry_outbox SET attempts = attempts + 1, last_error = ? WHERE id IN (`+placeholders(len(ids))+`)`, args...)
-	return err
-}
-
 // OutboxDepth counts undelivered entries.
 func OutboxDepth(ctx context.Context, q store.Querier) (int64, error) {
 	var n int64

@@ -205,7 +205,7 @@ func TestOutbox(t *testing.T) {
 		if pending[0].Entity != "user" || pending[0].Key != "u1" || pending[2].Key != "o1" || *pending[0].JobID != run.Job.ID {
 			t.Fatalf("pending in order: %+v", pending)
 		}
-		if err := engine.MarkFailed(ctx, db, "429 from a@b.test", pending[1].ID); err != nil {
+		if err := engine.MarkFailed(ctx, db, "429 from a@b.test", 0, pending[1].ID); err != nil {
 			t.Fatal(err)
 		}
 		if err := engine.MarkDelivered(ctx, db, pending[0].ID, pending[2].ID); err != nil {

@@ -138,14 +138,17 @@ func (m *mergeCtx) steps() []*step {
 		assign("updatedby", m.actor()).assign("updateddate", m.touchText())
 
 	// 4. Memberships (P4, P5): merged into an existing target row, else
-	// moved (delete and insert: the org is part of the key).
+	// moved (delete and insert: the org is part of the key). Each queues
+	// its user: a user's document lists its memberships, and a member of
+	// the source's root org may belong to another tenant, whose user row
+	// the merge does not touch.
 	uoTarget := `EXISTS (SELECT 1 FROM sb_user_organisation n WHERE n.userid = sb_user_organisation.userid AND n.organisationid = ` + T + `)`
 	uoBase := `organisationid = ` + S + ` AND ` + m.users("userid")
 	sRow := func(col string) string {
 		return `(SELECT s.` + col + ` FROM sb_user_organisation s WHERE s.userid = sb_user_organisation.userid AND s.organisationid = ` + S + `)`
 	}
 	add(&step{phase: "memberships", entity: EntityUser, table: tbl("user_organisation"), kind: merge,
-		base: uoBase + ` AND ` + uoTarget, conflict: "MEMBERSHIP_MERGED",
+		base: uoBase + ` AND ` + uoTarget, conflict: "MEMBERSHIP_MERGED", outbox: "user", outboxKey: "userid",
 		into: `organisationid = ` + T + ` AND ` + firstKeyIn(d, "userid", batchMark)}).
 		assign("roles", listUnion(d, "roles", sRow("roles"))).
 		assign("orgjoindate", `CASE WHEN orgjoindate IS NULL OR `+sRow("orgjoindate")+` < orgjoindate THEN coalesce(`+sRow("orgjoindate")+`, orgjoindate) ELSE orgjoindate END`).
@@ -154,7 +157,7 @@ func (m *mergeCtx) steps() []*step {
 			` WHEN isdeleted IS NULL AND `+sRow("isdeleted")+` IS NULL THEN NULL ELSE `+boolLit(d, true)+` END`).
 		assign("updatedby", m.actor()).assign("updateddate", m.touchText())
 	add(&step{phase: "memberships", entity: EntityUser, table: tbl("user_organisation"), kind: rekey,
-		base: uoBase + ` AND NOT ` + uoTarget}).
+		base: uoBase + ` AND NOT ` + uoTarget, outbox: "user", outboxKey: "userid"}).
 		assign("organisationid", T).assign("hashtagid", lit(m.tgtHash)).
 		assign("updatedby", m.actor()).assign("updateddate", m.touchText())
 
@@ -164,13 +167,13 @@ func (m *mergeCtx) steps() []*step {
 		return `(SELECT min(s.` + col + `) FROM sb_user_org s WHERE s.userid = sb_user_org.userid AND s.organisationid = ` + S + ` AND ` + m.users("s.userid") + `)`
 	}
 	add(&step{phase: "memberships", entity: EntityUser, table: tbl("user_org"), kind: merge,
-		base: uolBase + ` AND ` + uolTarget + ` IS NOT NULL`, conflict: "MEMBERSHIP_MERGED",
+		base: uolBase + ` AND ` + uolTarget + ` IS NOT NULL`, conflict: "MEMBERSHIP_MERGED", outbox: "user", outboxKey: "userid",
 		into: `id IN (SELECT (SELECT min(n.id) FROM sb_user_org n WHERE n.userid = o.userid AND n.organisationid = ` + T + `)
 			FROM sb_user_org o WHERE o.id IN (SELECT id FROM ` + d.JSONTuples(batchMark, "id") + ` k))`}).
 		assign("roles", listUnion(d, "roles", `(SELECT s.roles FROM sb_user_org s WHERE s.userid = sb_user_org.userid AND s.organisationid = `+S+` ORDER BY s.id LIMIT 1)`)).
 		assign("orgjoindate", `CASE WHEN orgjoindate IS NULL OR `+lRow("orgjoindate")+` < orgjoindate THEN coalesce(`+lRow("orgjoindate")+`, orgjoindate) ELSE orgjoindate END`)
 	add(&step{phase: "memberships", entity: EntityUser, table: tbl("user_org"), kind: update,
-		base: uolBase + ` AND ` + uolTarget + ` IS NULL`}).
+		base: uolBase + ` AND ` + uolTarget + ` IS NULL`, outbox: "user", outboxKey: "userid"}).
 		assign("organisationid", T).assign("hashtagid", lit(m.tgtHash)).
 		assign("updatedby", m.actor()).assign("updateddate", m.touchText())
 

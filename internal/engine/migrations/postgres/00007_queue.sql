@@ -3,7 +3,7 @@
 -- background set, and a worker of any ferry serve process claims it; a
 -- worker also resumes background jobs that were interrupted. Cancellation
 -- is asked for in the row and noticed by the job at its next checkpoint,
--- whichever process runs it. (00006 is left to the outbox's claims.)
+-- whichever process runs it.
 ALTER TABLE ferry_job ADD COLUMN IF NOT EXISTS background boolean NOT NULL DEFAULT false;
 ALTER TABLE ferry_job ADD COLUMN IF NOT EXISTS cancel_requested boolean NOT NULL DEFAULT false;
 CREATE INDEX IF NOT EXISTS ferry_job_background ON ferry_job (status) WHERE background;
