@@ -64,6 +64,14 @@ func (x *Index) Put(index, id string, body string) {
 	x.ix(index)[id] = json.RawMessage(body)
 }
 
+// Exists reports whether an index was created (or written to).
+func (x *Index) Exists(index string) bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	_, ok := x.indexes[index]
+	return ok
+}
+
 // Len is the number of documents in an index.
 func (x *Index) Len(index string) int {
 	x.mu.Lock()

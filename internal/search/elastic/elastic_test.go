@@ -1,0 +1,46 @@
+package elastic_test
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ferrymigrate/ferry/internal/search"
+	"github.com/ferrymigrate/ferry/internal/search/elastic"
+	"github.com/ferrymigrate/ferry/internal/search/searchtest"
+)
+
+func open(t *testing.T, url string) search.Index {
+	t.Helper()
+	ix, err := elastic.New(elastic.Config{URLs: []string{url}, Retries: 4, Backoff: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ix
+}
+
+func TestConformanceAgainstTheFakeCluster(t *testing.T) {
+	fake := searchtest.Start(t)
+	searchtest.Run(t, fake.URL, fake, open)
+}
+
+func TestConformanceAgainstARealCluster(t *testing.T) {
+	url := os.Getenv("FERRY_TEST_ELASTICSEARCH_URL")
+	if url == "" {
+		t.Skip("set FERRY_TEST_ELASTICSEARCH_URL to run the suite against an Elasticsearch cluster")
+	}
+	searchtest.Run(t, url, nil, open)
+}
+
+// The official client refuses a server that does not say it is
+// Elasticsearch: ferry says which server it reached.
+func TestServerWithoutTheProductHeaderIsRefused(t *testing.T) {
+	fake := searchtest.Start(t)
+	fake.NoProductHeader()
+	_, err := open(t, fake.URL).Bulk(context.Background(), []search.Document{{Index: "x", ID: "a", Body: []byte(`{"id":"a"}`)}})
+	if err == nil || !strings.Contains(err.Error(), "Elasticsearch") {
+		t.Fatalf("err %v", err)
+	}
+}
