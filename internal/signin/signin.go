@@ -66,6 +66,7 @@ type Deps struct {
 type Service struct {
 	cfg      Config
 	deps     Deps
+	provider *oidc.Provider
 	oauth    oauth2.Config
 	verifier *oidc.IDTokenVerifier
 	tokenURL string
@@ -110,7 +111,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 	if scopes == nil {
 		scopes = []string{"email"}
 	}
-	s := &Service{cfg: cfg, deps: deps, tokenURL: p.Endpoint().TokenURL,
+	s := &Service{cfg: cfg, deps: deps, provider: p, tokenURL: p.Endpoint().TokenURL,
 		oauth: oauth2.Config{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, Endpoint: p.Endpoint(), RedirectURL: cfg.RedirectURL,
 			Scopes: append([]string{oidc.ScopeOpenID}, scopes...)},
 		// The provider's keys are fetched (and fetched again on an unknown
@@ -235,12 +236,15 @@ func (s *Service) callback(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, idCallback, unauthorized("the provider gave no ID token"))
 		return
 	}
-	s.finish(w, r, idCallback, raw, nonce)
+	s.finish(w, r, idCallback, raw, nonce, tok.AccessToken)
 }
 
 type tokenBody struct {
 	IDToken string `json:"idToken"`
 	Nonce   string `json:"nonce"`
+	// AccessToken, from the same token response, is for a provider that
+	// gives the e-mail at its userinfo endpoint only (Login.gov).
+	AccessToken string `json:"accessToken"`
 }
 
 // postToken signs in with an ID token an API client obtained itself.
@@ -251,15 +255,16 @@ func (s *Service) postToken(w http.ResponseWriter, r *http.Request) {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&body); err != nil || body.Request.IDToken == "" {
-		s.fail(w, r, idSignIn, ferry.Errorf(ferry.EINVALID, `the body must be {"request": {"idToken": "...", "nonce": "..."}}`))
+		s.fail(w, r, idSignIn, ferry.Errorf(ferry.EINVALID, `the body must be {"request": {"idToken": "...", "nonce": "...", "accessToken": "..."}}`))
 		return
 	}
-	s.finish(w, r, idSignIn, body.Request.IDToken, body.Request.Nonce)
+	s.finish(w, r, idSignIn, body.Request.IDToken, body.Request.Nonce, body.Request.AccessToken)
 }
 
 // finish verifies the ID token, runs the first-sign-in logic and starts a
-// session. nonce, when not empty, must be the token's.
-func (s *Service) finish(w http.ResponseWriter, r *http.Request, id, raw, nonce string) {
+// session. nonce, when not empty, must be the token's; accessToken, when
+// not empty, reaches the userinfo endpoint if the ID token has no e-mail.
+func (s *Service) finish(w http.ResponseWriter, r *http.Request, id, raw, nonce, accessToken string) {
 	tok, err := s.verifier.Verify(s.ctx(r), raw)
 	if err != nil {
 		s.fail(w, r, id, unauthorized("the ID token is not valid: %s", reason(err)))
@@ -269,12 +274,13 @@ func (s *Service) finish(w http.ResponseWriter, r *http.Request, id, raw, nonce 
 		s.fail(w, r, id, unauthorized("the ID token's nonce is not the sign-in's"))
 		return
 	}
-	var claims struct {
-		Email    string `json:"email"`
-		Verified any    `json:"email_verified"`
+	claims, err := s.email(s.ctx(r), tok, accessToken)
+	if err != nil {
+		s.fail(w, r, id, err)
+		return
 	}
-	if err := tok.Claims(&claims); err != nil {
-		s.fail(w, r, id, unauthorized("the ID token's claims cannot be read"))
+	if claims.Email == "" && accessToken == "" {
+		s.fail(w, r, id, unauthorized("the ID token carries no e-mail address; send the access token with it, for the provider's userinfo endpoint"))
 		return
 	}
 	if claims.Email == "" || !(claims.Verified == true || claims.Verified == "true") {
@@ -303,6 +309,46 @@ func (s *Service) finish(w http.ResponseWriter, r *http.Request, id, raw, nonce 
 		result["session"] = session
 	}
 	httpapi.Respond(w, r, id, op, http.StatusOK, result, nil)
+}
+
+// emailClaims are what the sign-in needs of the person besides the subject.
+type emailClaims struct {
+	Email    string `json:"email"`
+	Verified any    `json:"email_verified"`
+}
+
+// email is the person's address and whether the provider verified it: from
+// the ID token when it carries them, else from the userinfo endpoint with
+// the access token. A provider that issues an access token may give them
+// there only (OpenID Connect Core 5.4), and Login.gov does; the userinfo
+// must then be the ID token's person (5.3.2).
+func (s *Service) email(ctx context.Context, tok *oidc.IDToken, accessToken string) (emailClaims, error) {
+	var c emailClaims
+	if err := tok.Claims(&c); err != nil {
+		return c, unauthorized("the ID token's claims cannot be read")
+	}
+	if c.Email != "" || accessToken == "" {
+		return c, nil
+	}
+	if tok.AccessTokenHash != "" {
+		if err := tok.VerifyAccessToken(accessToken); err != nil {
+			return c, unauthorized("the access token is not the one issued with the ID token")
+		}
+	}
+	info, err := s.provider.UserInfo(ctx, oauth2.StaticTokenSource(&oauth2.Token{AccessToken: accessToken, TokenType: "Bearer"}))
+	if err != nil {
+		// The provider's answer is not shown or logged: it may echo the token.
+		return c, unauthorized("the provider's userinfo endpoint refused the access token")
+	}
+	if info.Subject != tok.Subject {
+		return c, unauthorized("the provider's userinfo is another person's than the ID token's")
+	}
+	// The address and its verification come from one source, never mixed.
+	var u emailClaims
+	if err := info.Claims(&u); err != nil {
+		return u, unauthorized("the provider's userinfo cannot be read")
+	}
+	return u, nil
 }
 
 // subject is the signed-in person's, from the session cookie or an
