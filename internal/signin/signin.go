@@ -393,10 +393,14 @@ func (s *Service) fail(w http.ResponseWriter, r *http.Request, id string, err er
 	httpapi.Respond(w, r, id, op, 0, nil, err)
 }
 
-// assertion is a private_key_jwt client assertion (RFC 7523).
+// assertion is a private_key_jwt client assertion (RFC 7523). Its
+// audience is the provider's token endpoint and its issuer, the two values
+// RFC 7523 (3) lets a provider identify itself by: Login.gov requires the
+// token endpoint among the values, other providers (zitadel's, for one)
+// the issuer. Both name the one provider ferry is configured with.
 func (s *Service) assertion() (string, error) {
 	now := time.Now()
-	c := jwt.Claims{Issuer: s.cfg.ClientID, Subject: s.cfg.ClientID, Audience: jwt.Audience{s.tokenURL}, ID: random(),
+	c := jwt.Claims{Issuer: s.cfg.ClientID, Subject: s.cfg.ClientID, Audience: jwt.Audience{s.tokenURL, s.cfg.Issuer}, ID: random(),
 		IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(5 * time.Minute))}
 	return jwt.Signed(s.signer).Claims(c).Serialize()
 }
