@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -50,6 +51,10 @@ type Config struct {
 	SessionTTL time.Duration
 	// StateTTL is how long a started sign-in may take; 0 means 10 minutes.
 	StateTTL time.Duration
+	// KeysTTL is how long the provider's keys are trusted before they are
+	// fetched again; 0 means 10 minutes. It bounds how long a key the
+	// provider withdrew still verifies tokens.
+	KeysTTL time.Duration
 }
 
 // Deps are what the sign-in works with.
@@ -68,9 +73,18 @@ type Service struct {
 	deps     Deps
 	provider *oidc.Provider
 	oauth    oauth2.Config
-	verifier *oidc.IDTokenVerifier
 	tokenURL string
 	signer   jose.Signer
+
+	// keysCtx carries the HTTP client the keys are fetched with.
+	keysCtx context.Context
+	// now is the clock the keys' age is measured by (a test's, in tests).
+	now func() time.Time
+	// verifier checks ID tokens against the keys it fetched since
+	// verifierSince; it is replaced once KeysTTL has passed.
+	verifierMu    sync.Mutex
+	verifier      *oidc.IDTokenVerifier
+	verifierSince time.Time
 }
 
 // CookieName is the session cookie.
@@ -100,6 +114,9 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 	if cfg.StateTTL <= 0 {
 		cfg.StateTTL = 10 * time.Minute
 	}
+	if cfg.KeysTTL <= 0 {
+		cfg.KeysTTL = 10 * time.Minute
+	}
 	if deps.HTTPClient != nil {
 		ctx = oidc.ClientContext(ctx, deps.HTTPClient)
 	}
@@ -114,9 +131,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 	s := &Service{cfg: cfg, deps: deps, provider: p, tokenURL: p.Endpoint().TokenURL,
 		oauth: oauth2.Config{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, Endpoint: p.Endpoint(), RedirectURL: cfg.RedirectURL,
 			Scopes: append([]string{oidc.ScopeOpenID}, scopes...)},
-		// The provider's keys are fetched (and fetched again on an unknown
-		// key id, which is how a rotation shows) by the verifier.
-		verifier: p.Verifier(&oidc.Config{ClientID: cfg.ClientID}),
+		keysCtx: context.WithoutCancel(ctx), now: time.Now,
 	}
 	if len(cfg.PrivateKeyPEM) > 0 {
 		if s.signer, err = newSigner(cfg.PrivateKeyPEM, cfg.KeyID); err != nil {
@@ -261,11 +276,26 @@ func (s *Service) postToken(w http.ResponseWriter, r *http.Request) {
 	s.finish(w, r, idSignIn, body.Request.IDToken, body.Request.Nonce, body.Request.AccessToken)
 }
 
+// idVerifier is the ID-token verifier. The provider's keys are fetched by
+// it, and fetched again on a key id it has not seen, which is how a new
+// key shows; but go-oidc never forgets a key it fetched, so a key the
+// provider withdrew (rotated out, or leaked) would verify tokens for as
+// long as ferry runs. A verifier, and with it the keys, lasts KeysTTL.
+func (s *Service) idVerifier() *oidc.IDTokenVerifier {
+	s.verifierMu.Lock()
+	defer s.verifierMu.Unlock()
+	if now := s.now(); s.verifier == nil || now.Sub(s.verifierSince) >= s.cfg.KeysTTL {
+		s.verifier = s.provider.VerifierContext(s.keysCtx, &oidc.Config{ClientID: s.cfg.ClientID})
+		s.verifierSince = now
+	}
+	return s.verifier
+}
+
 // finish verifies the ID token, runs the first-sign-in logic and starts a
 // session. nonce, when not empty, must be the token's; accessToken, when
 // not empty, reaches the userinfo endpoint if the ID token has no e-mail.
 func (s *Service) finish(w http.ResponseWriter, r *http.Request, id, raw, nonce, accessToken string) {
-	tok, err := s.verifier.Verify(s.ctx(r), raw)
+	tok, err := s.idVerifier().Verify(s.ctx(r), raw)
 	if err != nil {
 		s.fail(w, r, id, unauthorized("the ID token is not valid: %s", reason(err)))
 		return
