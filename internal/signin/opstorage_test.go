@@ -62,6 +62,9 @@ type opClient struct {
 	key *jose.JSONWebKey
 	// lifetime is its ID tokens' lifetime; 0 means an hour.
 	lifetime time.Duration
+	// acr, when set, must be among an authorization request's acr_values,
+	// as Login.gov requires an assurance level.
+	acr string
 	// claimsInIDToken puts the e-mail into the ID token although an access
 	// token is issued with it. OpenID Connect Core (5.4) has the userinfo
 	// endpoint give them then, as Login.gov does, so it is off by default.
@@ -146,6 +149,9 @@ func (s *opStorage) logIn(id, subject string) error {
 func (s *opStorage) CreateAuthRequest(_ context.Context, r *oidc.AuthRequest, _ string) (oidcop.AuthRequest, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if acr := s.clients[r.ClientID].acr; acr != "" && !slices.Contains(r.ACRValues, acr) {
+		return nil, oidc.ErrInvalidRequest().WithDescription("acr_values must include %s", acr)
+	}
 	s.issued++
 	req := &opRequest{id: fmt.Sprintf("req-%d", s.issued), req: *r}
 	s.requests[req.id] = req

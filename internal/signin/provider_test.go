@@ -299,10 +299,11 @@ func TestCallbackRefusals(t *testing.T) {
 	})
 }
 
-// With private_key_jwt (Login.gov's client authentication) ferry signs a
+// Ferry configured as for Login.gov: private_key_jwt, where ferry signs a
 // client assertion with its key, which the provider checks against the
-// public key registered for ferry; no secret is sent. A key the provider
-// does not know for ferry gets no tokens.
+// public key registered for ferry (no secret is sent), and the acr_values
+// the provider requires. A key the provider does not know for ferry gets
+// no tokens; an assurance level it does not grant, no code.
 func TestPrivateKeyJWT(t *testing.T) {
 	t.Parallel()
 	engines(t, func(t *testing.T, db *store.DB) {
@@ -313,8 +314,9 @@ func TestPrivateKeyJWT(t *testing.T) {
 			t.Fatal(err)
 		}
 		public := &jose.JSONWebKey{Key: &key.PublicKey, KeyID: "ferry-2026", Algorithm: string(jose.RS256), Use: "sig"}
-		f := startFerry(t, db, p, Config{PrivateKeyPEM: pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), KeyID: "ferry-2026"},
-			opClient{authMethod: oidc.AuthMethodPrivateKeyJWT, key: public})
+		const authOnly = "urn:acr.login.gov:auth-only"
+		f := startFerry(t, db, p, Config{PrivateKeyPEM: pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), KeyID: "ferry-2026", ACRValues: authOnly},
+			opClient{authMethod: oidc.AuthMethodPrivateKeyJWT, key: public, acr: authOnly})
 
 		pg := f.signIn(newBrowser(t, f.url), p, manager.subject)
 		if in := pg.envelope(t).Result.SignIn; pg.status != http.StatusOK || pg.cookie() == "" || in == nil || in.Retrieved != 2 {
@@ -328,6 +330,20 @@ func TestPrivateKeyJWT(t *testing.T) {
 			c.key = &jose.JSONWebKey{Key: &testRSAKey(t, 2).PublicKey, KeyID: "ferry-2026", Algorithm: string(jose.RS256), Use: "sig"}
 		})
 		f.signIn(newBrowser(t, f.url), p, manager.subject).refused(t, "the provider did not exchange the code")
+
+		// The provider refuses the authorization request itself and sends
+		// the browser back to ferry with the error.
+		p.store.setClient("ferry", func(c *opClient) { c.acr = "http://idmanagement.gov/ns/assurance/ial/2" })
+		b := newBrowser(t, f.url)
+		start := b.get(f.url + "/v1/registrar/sign-in")
+		if got := start.loc.Query().Get("acr_values"); got != authOnly {
+			t.Errorf("the authorization request's acr_values: %q, want %q", got, authOnly)
+		}
+		back := b.get(start.loc.String())
+		if back.status != http.StatusFound || back.loc == nil || back.loc.Path != "/v1/registrar/callback" || back.loc.Query().Get("error") != "invalid_request" {
+			t.Fatalf("the provider's refusal: %d to %v, want a redirect to ferry's callback with an error", back.status, back.loc)
+		}
+		b.get(back.loc.String()).refused(t, "the provider refused the sign-in: invalid_request")
 	})
 }
 

@@ -44,6 +44,10 @@ type Config struct {
 	RedirectURL string
 	// Scopes are asked for besides openid; nil means email.
 	Scopes []string
+	// ACRValues, when set, are sent as acr_values (space-separated): the
+	// assurance the sign-in asks for. Login.gov refuses a request without
+	// one (urn:acr.login.gov:auth-only asks for no identity proofing).
+	ACRValues string
 	// InsecureCookie leaves Secure off the session cookie, for a server
 	// on plain-HTTP loopback only.
 	InsecureCookie bool
@@ -184,7 +188,11 @@ func (s *Service) start(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, idSignIn, err)
 		return
 	}
-	http.Redirect(w, r, s.oauth.AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)), http.StatusFound)
+	opts := []oauth2.AuthCodeOption{oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)}
+	if s.cfg.ACRValues != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("acr_values", s.cfg.ACRValues))
+	}
+	http.Redirect(w, r, s.oauth.AuthCodeURL(state, opts...), http.StatusFound)
 }
 
 // takeState consumes a state once: the row is deleted whether or not it
