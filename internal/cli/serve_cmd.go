@@ -103,5 +103,6 @@ its running jobs and exits.`,
 	f.StringVar(&oidcKeyFile, "oidc-private-key", "", "PEM private key file for private_key_jwt instead of a secret")
 	f.StringVar(&oidcCfg.KeyID, "oidc-key-id", "", "the key id (kid) of --oidc-private-key")
 	f.StringVar(&oidcCfg.RedirectURL, "oidc-redirect-url", "", "this server's /v1/registrar/callback as the provider knows it")
+	f.StringVar(&oidcCfg.ACRValues, "oidc-acr-values", "", "acr_values the sign-in asks for; Login.gov requires one, e.g. urn:acr.login.gov:auth-only")
 	return cmd
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/ferrymigrate/ferry/internal/auth"
 	"github.com/ferrymigrate/ferry/internal/engine"
 	"github.com/ferrymigrate/ferry/internal/httpapi"
+	"github.com/ferrymigrate/ferry/internal/httpapi/openapitest"
 	"github.com/ferrymigrate/ferry/internal/registrar"
 	"github.com/ferrymigrate/ferry/internal/store"
 	"github.com/ferrymigrate/ferry/internal/store/storetest"
@@ -64,7 +65,7 @@ func startServer(t *testing.T, db *store.DB, cfg httpapi.Config) *server {
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln, 5*time.Second) }()
 	s := &server{t: t, url: "http://" + ln.Addr().String(), srv: srv, eng: eng, tenant: svc,
-		client: &http.Client{Timeout: 20 * time.Second, Transport: validating(t)}}
+		client: &http.Client{Timeout: 20 * time.Second, Transport: openapitest.Transport(t, http.DefaultTransport)}}
 	stopped := false
 	s.stop = func() {
 		if stopped {

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -43,6 +44,10 @@ type Config struct {
 	RedirectURL string
 	// Scopes are asked for besides openid; nil means email.
 	Scopes []string
+	// ACRValues, when set, are sent as acr_values (space-separated): the
+	// assurance the sign-in asks for. Login.gov refuses a request without
+	// one (urn:acr.login.gov:auth-only asks for no identity proofing).
+	ACRValues string
 	// InsecureCookie leaves Secure off the session cookie, for a server
 	// on plain-HTTP loopback only.
 	InsecureCookie bool
@@ -50,6 +55,10 @@ type Config struct {
 	SessionTTL time.Duration
 	// StateTTL is how long a started sign-in may take; 0 means 10 minutes.
 	StateTTL time.Duration
+	// KeysTTL is how long the provider's keys are trusted before they are
+	// fetched again; 0 means 10 minutes. It bounds how long a key the
+	// provider withdrew still verifies tokens.
+	KeysTTL time.Duration
 }
 
 // Deps are what the sign-in works with.
@@ -66,10 +75,20 @@ type Deps struct {
 type Service struct {
 	cfg      Config
 	deps     Deps
+	provider *oidc.Provider
 	oauth    oauth2.Config
-	verifier *oidc.IDTokenVerifier
 	tokenURL string
 	signer   jose.Signer
+
+	// keysCtx carries the HTTP client the keys are fetched with.
+	keysCtx context.Context
+	// now is the clock the keys' age is measured by (a test's, in tests).
+	now func() time.Time
+	// verifier checks ID tokens against the keys it fetched since
+	// verifierSince; it is replaced once KeysTTL has passed.
+	verifierMu    sync.Mutex
+	verifier      *oidc.IDTokenVerifier
+	verifierSince time.Time
 }
 
 // CookieName is the session cookie.
@@ -99,6 +118,9 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 	if cfg.StateTTL <= 0 {
 		cfg.StateTTL = 10 * time.Minute
 	}
+	if cfg.KeysTTL <= 0 {
+		cfg.KeysTTL = 10 * time.Minute
+	}
 	if deps.HTTPClient != nil {
 		ctx = oidc.ClientContext(ctx, deps.HTTPClient)
 	}
@@ -110,12 +132,10 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 	if scopes == nil {
 		scopes = []string{"email"}
 	}
-	s := &Service{cfg: cfg, deps: deps, tokenURL: p.Endpoint().TokenURL,
+	s := &Service{cfg: cfg, deps: deps, provider: p, tokenURL: p.Endpoint().TokenURL,
 		oauth: oauth2.Config{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, Endpoint: p.Endpoint(), RedirectURL: cfg.RedirectURL,
 			Scopes: append([]string{oidc.ScopeOpenID}, scopes...)},
-		// The provider's keys are fetched (and fetched again on an unknown
-		// key id, which is how a rotation shows) by the verifier.
-		verifier: p.Verifier(&oidc.Config{ClientID: cfg.ClientID}),
+		keysCtx: context.WithoutCancel(ctx), now: time.Now,
 	}
 	if len(cfg.PrivateKeyPEM) > 0 {
 		if s.signer, err = newSigner(cfg.PrivateKeyPEM, cfg.KeyID); err != nil {
@@ -168,7 +188,11 @@ func (s *Service) start(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, idSignIn, err)
 		return
 	}
-	http.Redirect(w, r, s.oauth.AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)), http.StatusFound)
+	opts := []oauth2.AuthCodeOption{oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)}
+	if s.cfg.ACRValues != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("acr_values", s.cfg.ACRValues))
+	}
+	http.Redirect(w, r, s.oauth.AuthCodeURL(state, opts...), http.StatusFound)
 }
 
 // takeState consumes a state once: the row is deleted whether or not it
@@ -235,12 +259,15 @@ func (s *Service) callback(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, idCallback, unauthorized("the provider gave no ID token"))
 		return
 	}
-	s.finish(w, r, idCallback, raw, nonce)
+	s.finish(w, r, idCallback, raw, nonce, tok.AccessToken)
 }
 
 type tokenBody struct {
 	IDToken string `json:"idToken"`
 	Nonce   string `json:"nonce"`
+	// AccessToken, from the same token response, is for a provider that
+	// gives the e-mail at its userinfo endpoint only (Login.gov).
+	AccessToken string `json:"accessToken"`
 }
 
 // postToken signs in with an ID token an API client obtained itself.
@@ -251,16 +278,32 @@ func (s *Service) postToken(w http.ResponseWriter, r *http.Request) {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&body); err != nil || body.Request.IDToken == "" {
-		s.fail(w, r, idSignIn, ferry.Errorf(ferry.EINVALID, `the body must be {"request": {"idToken": "...", "nonce": "..."}}`))
+		s.fail(w, r, idSignIn, ferry.Errorf(ferry.EINVALID, `the body must be {"request": {"idToken": "...", "nonce": "...", "accessToken": "..."}}`))
 		return
 	}
-	s.finish(w, r, idSignIn, body.Request.IDToken, body.Request.Nonce)
+	s.finish(w, r, idSignIn, body.Request.IDToken, body.Request.Nonce, body.Request.AccessToken)
+}
+
+// idVerifier is the ID-token verifier. The provider's keys are fetched by
+// it, and fetched again on a key id it has not seen, which is how a new
+// key shows; but go-oidc never forgets a key it fetched, so a key the
+// provider withdrew (rotated out, or leaked) would verify tokens for as
+// long as ferry runs. A verifier, and with it the keys, lasts KeysTTL.
+func (s *Service) idVerifier() *oidc.IDTokenVerifier {
+	s.verifierMu.Lock()
+	defer s.verifierMu.Unlock()
+	if now := s.now(); s.verifier == nil || now.Sub(s.verifierSince) >= s.cfg.KeysTTL {
+		s.verifier = s.provider.VerifierContext(s.keysCtx, &oidc.Config{ClientID: s.cfg.ClientID})
+		s.verifierSince = now
+	}
+	return s.verifier
 }
 
 // finish verifies the ID token, runs the first-sign-in logic and starts a
-// session. nonce, when not empty, must be the token's.
-func (s *Service) finish(w http.ResponseWriter, r *http.Request, id, raw, nonce string) {
-	tok, err := s.verifier.Verify(s.ctx(r), raw)
+// session. nonce, when not empty, must be the token's; accessToken, when
+// not empty, reaches the userinfo endpoint if the ID token has no e-mail.
+func (s *Service) finish(w http.ResponseWriter, r *http.Request, id, raw, nonce, accessToken string) {
+	tok, err := s.idVerifier().Verify(s.ctx(r), raw)
 	if err != nil {
 		s.fail(w, r, id, unauthorized("the ID token is not valid: %s", reason(err)))
 		return
@@ -269,12 +312,13 @@ func (s *Service) finish(w http.ResponseWriter, r *http.Request, id, raw, nonce 
 		s.fail(w, r, id, unauthorized("the ID token's nonce is not the sign-in's"))
 		return
 	}
-	var claims struct {
-		Email    string `json:"email"`
-		Verified any    `json:"email_verified"`
+	claims, err := s.email(s.ctx(r), tok, accessToken)
+	if err != nil {
+		s.fail(w, r, id, err)
+		return
 	}
-	if err := tok.Claims(&claims); err != nil {
-		s.fail(w, r, id, unauthorized("the ID token's claims cannot be read"))
+	if claims.Email == "" && accessToken == "" {
+		s.fail(w, r, id, unauthorized("the ID token carries no e-mail address; send the access token with it, for the provider's userinfo endpoint"))
 		return
 	}
 	if claims.Email == "" || !(claims.Verified == true || claims.Verified == "true") {
@@ -303,6 +347,46 @@ func (s *Service) finish(w http.ResponseWriter, r *http.Request, id, raw, nonce 
 		result["session"] = session
 	}
 	httpapi.Respond(w, r, id, op, http.StatusOK, result, nil)
+}
+
+// emailClaims are what the sign-in needs of the person besides the subject.
+type emailClaims struct {
+	Email    string `json:"email"`
+	Verified any    `json:"email_verified"`
+}
+
+// email is the person's address and whether the provider verified it: from
+// the ID token when it carries them, else from the userinfo endpoint with
+// the access token. A provider that issues an access token may give them
+// there only (OpenID Connect Core 5.4), and Login.gov does; the userinfo
+// must then be the ID token's person (5.3.2).
+func (s *Service) email(ctx context.Context, tok *oidc.IDToken, accessToken string) (emailClaims, error) {
+	var c emailClaims
+	if err := tok.Claims(&c); err != nil {
+		return c, unauthorized("the ID token's claims cannot be read")
+	}
+	if c.Email != "" || accessToken == "" {
+		return c, nil
+	}
+	if tok.AccessTokenHash != "" {
+		if err := tok.VerifyAccessToken(accessToken); err != nil {
+			return c, unauthorized("the access token is not the one issued with the ID token")
+		}
+	}
+	info, err := s.provider.UserInfo(ctx, oauth2.StaticTokenSource(&oauth2.Token{AccessToken: accessToken, TokenType: "Bearer"}))
+	if err != nil {
+		// The provider's answer is not shown or logged: it may echo the token.
+		return c, unauthorized("the provider's userinfo endpoint refused the access token")
+	}
+	if info.Subject != tok.Subject {
+		return c, unauthorized("the provider's userinfo is another person's than the ID token's")
+	}
+	// The address and its verification come from one source, never mixed.
+	var u emailClaims
+	if err := info.Claims(&u); err != nil {
+		return u, unauthorized("the provider's userinfo cannot be read")
+	}
+	return u, nil
 }
 
 // subject is the signed-in person's, from the session cookie or an
@@ -347,10 +431,14 @@ func (s *Service) fail(w http.ResponseWriter, r *http.Request, id string, err er
 	httpapi.Respond(w, r, id, op, 0, nil, err)
 }
 
-// assertion is a private_key_jwt client assertion (RFC 7523).
+// assertion is a private_key_jwt client assertion (RFC 7523). Its
+// audience is the provider's token endpoint and its issuer, the two values
+// RFC 7523 (3) lets a provider identify itself by: Login.gov requires the
+// token endpoint among the values, other providers (zitadel's, for one)
+// the issuer. Both name the one provider ferry is configured with.
 func (s *Service) assertion() (string, error) {
 	now := time.Now()
-	c := jwt.Claims{Issuer: s.cfg.ClientID, Subject: s.cfg.ClientID, Audience: jwt.Audience{s.tokenURL}, ID: random(),
+	c := jwt.Claims{Issuer: s.cfg.ClientID, Subject: s.cfg.ClientID, Audience: jwt.Audience{s.tokenURL, s.cfg.Issuer}, ID: random(),
 		IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(5 * time.Minute))}
 	return jwt.Signed(s.signer).Claims(c).Serialize()
 }

@@ -1,4 +1,9 @@
-package httpapi_test
+// Package openapitest checks the real requests and responses of end-to-end
+// tests against ferry serve's OpenAPI document, so that the hand-written
+// document cannot drift from the server. It is shared by the packages whose
+// routes the server answers (httpapi's own, and the registrar's sign-in
+// mounted into it), and is imported by tests only.
+package openapitest
 
 import (
 	"bytes"
@@ -18,45 +23,46 @@ import (
 )
 
 var (
-	specOnce   sync.Once
-	specRouter routers.Router
-	specErr    error
+	once      sync.Once
+	router    routers.Router
+	routerErr error
 )
 
-// router is the OpenAPI document, loaded and checked once.
-func router(t *testing.T) routers.Router {
+// Router is the OpenAPI document, loaded and checked once per test binary.
+func Router(t testing.TB) routers.Router {
 	t.Helper()
-	specOnce.Do(func() {
+	once.Do(func() {
 		doc, err := openapi3.NewLoader().LoadFromData(httpapi.OpenAPI())
 		if err != nil {
-			specErr = err
+			routerErr = err
 			return
 		}
 		if err := doc.Validate(context.Background()); err != nil {
-			specErr = err
+			routerErr = err
 			return
 		}
 		doc.Servers = nil
-		specRouter, specErr = gorillamux.NewRouter(doc)
+		router, routerErr = gorillamux.NewRouter(doc)
 	})
-	if specErr != nil {
-		t.Fatalf("the OpenAPI document: %v", specErr)
+	if routerErr != nil {
+		t.Fatalf("the OpenAPI document: %v", routerErr)
 	}
-	return specRouter
+	return router
 }
 
-// validating is a transport that checks every request the tests send and
-// every response the server gives against the OpenAPI document: a
-// request the tests mean to be wrong is not checked, its response is.
-func validating(t *testing.T) http.RoundTripper {
-	r := router(t)
+// Transport sends requests through next and checks every request the test
+// sends and every response the server gives against the OpenAPI document:
+// a request the test means to be wrong (the server refused it) is not
+// checked, its response is. A route the document lacks must answer 404.
+func Transport(t testing.TB, next http.RoundTripper) http.RoundTripper {
+	r := Router(t)
 	return roundTrip(func(req *http.Request) (*http.Response, error) {
 		var body []byte
 		if req.Body != nil {
 			body, _ = io.ReadAll(req.Body)
 			req.Body = io.NopCloser(bytes.NewReader(body))
 		}
-		resp, err := http.DefaultTransport.RoundTrip(req)
+		resp, err := next.RoundTrip(req)
 		if err != nil {
 			return resp, err
 		}
