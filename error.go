@@ -26,6 +26,7 @@ const (
 	EVALIDATION   = "validation_failed"  // a request was checked against the data and refused, with every reason
 	EUNAUTHORIZED = "unauthorized"       // no valid credentials (an API token, a sign-in)
 	EFORBIDDEN    = "forbidden"          // valid credentials that do not allow this
+	EINDEX        = "index_unavailable"  // the search index cannot be reached
 )
 
 // Error is ferry's application error. Message is for people and never

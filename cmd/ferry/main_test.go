@@ -92,6 +92,7 @@ func TestScripts(t *testing.T) {
 					"jsonget":   cmdJSONGet,
 					"jsonsame":  cmdJSONSame,
 					"sql":       cmdSQL,
+					"searchd":   cmdSearchd,
 				},
 			})
 		})
@@ -107,6 +108,7 @@ func TestScripts(t *testing.T) {
 //     and under PostgreSQL a schema of its own, migrated and empty, lent
 //     from storetest's pool (ferry finds nothing to migrate in it).
 func setup(env *testscript.Env, engine, getgov, examples string) error {
+	env.Values["searchd"] = &searchHolder{}
 	env.Setenv("DB", engine)
 	env.Setenv("GETGOV", getgov)
 	env.Setenv("EXAMPLES", examples)

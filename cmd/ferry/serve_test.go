@@ -15,12 +15,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ferrymigrate/ferry/internal/search/searchtest"
 	"github.com/ferrymigrate/ferry/internal/store/storetest"
 )
 
 // Two ferry serve processes on one database: the one that accepts a merge
-// need not be the one that runs it, the job runs once, and SIGTERM ends
-// each server cleanly.
+// need not be the one that runs it, the job runs once, the server that
+// syncs the search index brings it in step (from the request to a
+// verified index), and SIGTERM ends each server cleanly.
 func TestTwoServersShareJobs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
@@ -45,8 +47,12 @@ func TestTwoServersShareJobs(t *testing.T) {
 			if err := json.Unmarshal(ferry("--json", "token", "create", "--role", "admin"), &tok); err != nil {
 				t.Fatal(err)
 			}
+			cluster := searchtest.Start(t)
+			// The index as the platform had it before the merge.
+			ferry("search", "reindex", "--tenant", "0111", "--search-url", cluster.URL)
+			ferry("search", "reindex", "--tenant", "0222", "--search-url", cluster.URL)
 			front := startServe(t, bin, dbURL, "-1") // accepts, runs nothing
-			back := startServe(t, bin, dbURL, "1")
+			back := startServe(t, bin, dbURL, "1", "--search-url", cluster.URL)
 
 			body := `{"sourceRootOrgId": "0111", "targetRootOrgId": "0222", "onConflict": "skip"}`
 			status, reply := request(t, "POST", front.url+"/v1/tenant/migrate", tok.Token, body)
@@ -79,6 +85,25 @@ func TestTwoServersShareJobs(t *testing.T) {
 			if !bytes.Contains(out, []byte(`"ok":true`)) {
 				t.Errorf("verify after the merge: %s", out)
 			}
+			var index []byte
+			for _, tenant := range []string{"0222", "0111"} {
+				for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+					var err error
+					index, err = exec.Command(bin, "--db", dbURL, "--json", "search", "verify", "--tenant", tenant, "--search-url", cluster.URL).Output()
+					if err == nil {
+						break
+					}
+					if time.Now().After(deadline) {
+						t.Fatalf("the index of %s still differs 20 s after the merge: %s", tenant, index)
+					}
+				}
+			}
+			if !bytes.Contains(index, []byte(`"ok":true`)) {
+				t.Errorf("search verify: %s", index)
+			}
+			if n, _ := cluster.Store.Count(t.Context(), "user", "rootOrgId", "0111"); n != 0 {
+				t.Errorf("%d user documents still name the source", n)
+			}
 			front.stop(t)
 			back.stop(t)
 		})
@@ -95,9 +120,9 @@ type serveProc struct {
 	logs *bytes.Buffer
 }
 
-func startServe(t *testing.T, bin, dbURL, workers string) *serveProc {
+func startServe(t *testing.T, bin, dbURL, workers string, extra ...string) *serveProc {
 	t.Helper()
-	cmd := exec.Command(bin, "--db", dbURL, "--json", "serve", "--listen", "127.0.0.1:0", "--workers", workers, "--poll", "50ms")
+	cmd := exec.Command(bin, append([]string{"--db", dbURL, "--json", "serve", "--listen", "127.0.0.1:0", "--workers", workers, "--poll", "50ms"}, extra...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -24,6 +24,7 @@ const (
 	ExitNotFound    = 8  // the object asked for does not exist
 	ExitConflict    = 9  // the data contradicts the request
 	ExitRefused     = 10 // a request was validated against the data and refused
+	ExitIndex       = 11 // the search index cannot be reached
 	ExitInterrupted = 130
 )
 
@@ -62,6 +63,7 @@ var exitCodes = map[string]int{
 	ferry.ECONFLICT:     ExitConflict,
 	ferry.EVALIDATION:   ExitRefused,
 	ferry.EINTERRUPTED:  ExitInterrupted,
+	ferry.EINDEX:        ExitIndex,
 }
 
 // Code is err's code as --json prints it.
@@ -121,6 +123,8 @@ func Hint(err error) string {
 		return "run the same command again to resume from the last checkpoint"
 	case ferry.EUNAVAILABLE:
 		return "check --db or FERRY_DATABASE_URL"
+	case ferry.EINDEX:
+		return "check --search-url or FERRY_SEARCH_URL, and that the cluster is up; the outbox keeps every entry until it is delivered"
 	case ferry.ESCHEMABEHIND:
 		return "run ferry db migrate with write access to the database"
 	case codeUsage, ferry.EINVALID:

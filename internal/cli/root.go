@@ -92,7 +92,7 @@ checkpoint, and bad input is reported row by row.`,
 	pf.BoolVar(&a.debug, "debug", false, "verbose logs, which may include personal data such as e-mail addresses")
 	pf.StringVar(&a.logFormat, "log-format", "text", "log lines as text or json, on stderr")
 	pf.StringVar(&a.traceFile, "trace-file", "", "write the time of every SQL statement, summed by statement, as JSON to this file at the end")
-	root.AddCommand(a.examplesCmd(), a.registrarCmd(), a.tenantCmd(), a.jobsCmd(), a.serveCmd(), a.tokenCmd(), a.dbCmd(), a.versionCmd())
+	root.AddCommand(a.examplesCmd(), a.registrarCmd(), a.tenantCmd(), a.jobsCmd(), a.serveCmd(), a.searchCmd(), a.tokenCmd(), a.dbCmd(), a.versionCmd())
 	finishTree(root)
 	return root, a
 }

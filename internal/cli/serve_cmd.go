@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"github.com/ferrymigrate/ferry"
 	"github.com/ferrymigrate/ferry/internal/httpapi"
 	"github.com/ferrymigrate/ferry/internal/registrar"
+	"github.com/ferrymigrate/ferry/internal/search"
 	"github.com/ferrymigrate/ferry/internal/signin"
 	"github.com/ferrymigrate/ferry/internal/tenant"
 )
@@ -25,6 +27,7 @@ func (a *app) serveCmd() *cobra.Command {
 	var maxBody int64
 	var oidcCfg signin.Config
 	var oidcKeyFile string
+	var sf searchFlags
 	cmd := &cobra.Command{
 		Use:   "serve [--listen ADDR]",
 		Short: "Serve the tenant API, the jobs behind it, and health and metrics",
@@ -69,8 +72,19 @@ its running jobs and exits.`,
 				}
 				mount = svc.Mount
 			}
+			var background []func(context.Context)
+			if sf.url != "" {
+				// The outbox is drained while the server runs, by the same
+				// worker as ferry search sync; several servers share it.
+				ix, err := sf.open()
+				if err != nil {
+					return err
+				}
+				sy := &search.Syncer{DB: db, Index: ix, Source: tenant.Documents{}, Prefix: sf.prefix, Log: a.log}
+				background = append(background, func(ctx context.Context) { _ = sy.Run(ctx, poll) })
+			}
 			srv, err := httpapi.New(httpapi.Config{DB: db, Engine: a.eng, Tenant: tenant.New(a.eng), Log: a.log,
-				Workers: workers, Poll: poll, MaxBody: maxBody, Mount: mount})
+				Workers: workers, Poll: poll, MaxBody: maxBody, Mount: mount, Background: background})
 			if err != nil {
 				return err
 			}
@@ -104,5 +118,6 @@ its running jobs and exits.`,
 	f.StringVar(&oidcCfg.KeyID, "oidc-key-id", "", "the key id (kid) of --oidc-private-key")
 	f.StringVar(&oidcCfg.RedirectURL, "oidc-redirect-url", "", "this server's /v1/registrar/callback as the provider knows it")
 	f.StringVar(&oidcCfg.ACRValues, "oidc-acr-values", "", "acr_values the sign-in asks for; Login.gov requires one, e.g. urn:acr.login.gov:auth-only")
+	sf.add(cmd)
 	return cmd
 }

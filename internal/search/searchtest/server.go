@@ -39,9 +39,15 @@ type Server struct {
 
 // Start starts a server closed when the test ends.
 func Start(t testing.TB) *Server {
+	s := New()
+	t.Cleanup(s.Close)
+	return s
+}
+
+// New starts a server; Close stops it.
+func New() *Server {
 	s := &Server{Store: searchmem.New()}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
-	t.Cleanup(s.Close)
 	return s
 }
 

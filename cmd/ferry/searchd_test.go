@@ -1,0 +1,48 @@
+package main
+
+import (
+	"strconv"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/ferrymigrate/ferry/internal/search/searchtest"
+)
+
+// cmdSearchd drives an in-process search cluster for a script:
+//
+//	searchd start          start it and set FERRY_SEARCH_URL
+//	searchd refuse ID CODE refuse document ID with an item status (0 stops)
+//	searchd busy N         answer the next N requests with 429
+//	searchd down           stop it: the URL then refuses connections
+func cmdSearchd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 {
+		ts.Fatalf("usage: searchd start|refuse ID CODE|busy N|down")
+	}
+	h := ts.Value("searchd").(*searchHolder)
+	srv := h.srv
+	if args[0] != "start" && srv == nil {
+		ts.Fatalf("searchd start first")
+	}
+	switch args[0] {
+	case "start":
+		srv = searchtest.New()
+		ts.Defer(srv.Close)
+		ts.Setenv("FERRY_SEARCH_URL", srv.URL)
+		h.srv = srv
+	case "refuse":
+		code, err := strconv.Atoi(args[2])
+		ts.Check(err)
+		srv.Store.Refuse(args[1], code)
+	case "busy":
+		n, err := strconv.Atoi(args[1])
+		ts.Check(err)
+		srv.Busy(n)
+	case "down":
+		srv.Close()
+	default:
+		ts.Fatalf("unknown searchd command %q", args[0])
+	}
+}
+
+// searchHolder is a script's cluster, set up empty for every script.
+type searchHolder struct{ srv *searchtest.Server }
