@@ -101,7 +101,7 @@ func (s Documents) TenantDocuments(ctx context.Context, q store.Querier, tenant,
 	default:
 		return fmt.Errorf("no index %q", index)
 	}
-	ids, err := strings1(ctx, q, query, args...)
+	ids, err := queryStrings(ctx, q, query, args...)
 	if err != nil {
 		return err
 	}
@@ -139,7 +139,8 @@ func dedupe(sorted []string) []string {
 	return out
 }
 
-func strings1(ctx context.Context, q store.Querier, query string, args ...any) ([]string, error) {
+// queryStrings is the one text column a query returns, row by row.
+func queryStrings(ctx context.Context, q store.Querier, query string, args ...any) ([]string, error) {
 	rows, err := q.Query(ctx, query, args...)
 	if err != nil {
 		return nil, err

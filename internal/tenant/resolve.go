@@ -224,21 +224,8 @@ func statusText(s sql.NullInt64) string {
 // usersNotIn returns the ids of users that are not users of tenant.
 func usersNotIn(ctx context.Context, q store.Querier, tenant string, users []string) ([]string, error) {
 	d := q.Dialect()
-	rows, err := q.Query(ctx, `SELECT u.v FROM `+d.JSONTextArray("?", "v")+` u
+	return queryStrings(ctx, q, `SELECT u.v FROM `+d.JSONTextArray("?", "v")+` u
 		WHERE NOT EXISTS (SELECT 1 FROM sb_user s WHERE s.id = u.v AND s.rootorgid = ?) ORDER BY u.v`, jsonList(users), tenant)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
 }
 
 // mergedBefore reports, for the source, whether a merge job of source
