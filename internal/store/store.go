@@ -17,11 +17,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/ferrymigrate/ferry"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
 
 // DefaultURL is the embedded default: a SQLite file in the working directory.
@@ -92,10 +93,18 @@ func open(ctx context.Context, rawURL string, existing bool) (*DB, error) {
 }
 
 func openPostgres(rawURL string) (*DB, error) {
-	sdb, err := sql.Open("pgx", rawURL)
+	cfg, err := pgx.ParseConfig(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrUnavailable, redact(rawURL), err)
 	}
+	// ferry's statements are batches of a few thousand rows, run hundreds
+	// of times: compiling each with the JIT cost more than it saved (a
+	// million-user merge took 128 s with it and 103 s without, the
+	// re-keys 34.5 s against 22.2 s). A URL that sets jit keeps its value.
+	if _, ok := cfg.RuntimeParams["jit"]; !ok {
+		cfg.RuntimeParams["jit"] = "off"
+	}
+	sdb := stdlib.OpenDB(*cfg)
 	sdb.SetMaxOpenConns(8)
 	return &DB{sql: sdb, dialect: Postgres, display: redact(rawURL)}, nil
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/ferrymigrate/ferry/internal/store"
+	"github.com/ferrymigrate/ferry/internal/store/storetest"
 )
 
 func TestRebind(t *testing.T) {
@@ -283,4 +284,34 @@ func TestJSONListsAsTables(t *testing.T) {
 			t.Errorf("JSONTuples gave %d rows %q, want x/1 and y/2", n, joined)
 		}
 	})
+}
+
+// ferry's PostgreSQL sessions run without the JIT, which cost its batch
+// statements more than it saved; a URL that sets jit keeps its value.
+func TestPostgresSessionsRunWithoutJIT(t *testing.T) {
+	ctx := context.Background()
+	dbURL := storetest.NewPostgresDatabase(t)
+	sep := "?"
+	if strings.Contains(dbURL, "?") {
+		sep = "&"
+	}
+	tests := []struct{ name, url, want string }{
+		{"by default", dbURL, "off"},
+		{"when the URL sets it", dbURL + sep + "jit=on", "on"},
+	}
+	for _, tt := range tests {
+		db, err := store.Open(ctx, tt.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var jit string
+		err = db.QueryRow(ctx, "SHOW jit").Scan(&jit)
+		db.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if jit != tt.want {
+			t.Errorf("%s: jit = %q, want %q", tt.name, jit, tt.want)
+		}
+	}
 }

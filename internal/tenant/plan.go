@@ -191,24 +191,31 @@ func computePlan(ctx context.Context, q store.Querier, m *mergeCtx, p *Plan) err
 		p.Totals[what] = TotalBefore{Target: n}
 	}
 	for _, st := range m.steps() {
+		var cs []Conflict
+		if st.blocked != "" {
+			var err error
+			if cs, err = conflicts(ctx, q, st); err != nil {
+				return err
+			}
+			p.Conflicts = append(p.Conflicts, cs...)
+			p.Skipped += int64(len(cs))
+		}
+		// The rows that change are those of the step's base less its
+		// conflicts (blocked is never NULL: it is made of EXISTS tests).
+		// Counting base is a scan; counting "base and not blocked" tested
+		// every row's conflict a second time (for a million users' lookups,
+		// three index probes a row: 2.4 s, against 0.8 s for base alone).
 		var n int64
-		if err := q.QueryRow(ctx, `SELECT count(*) FROM `+st.table.SQL+` WHERE `+st.where()).Scan(&n); err != nil {
+		if err := q.QueryRow(ctx, `SELECT count(*) FROM `+st.table.SQL+` WHERE (`+st.base+`)`).Scan(&n); err != nil {
 			return fmt.Errorf("planning %s: %w", st.table.Name, err)
 		}
+		n -= int64(len(cs))
 		p.Changes[st.table.Name] += n
 		p.stepRows = append(p.stepRows, n)
 		// A merged membership adds no row to the target; a moved one does.
 		if tb, ok := p.Totals[st.table.Name]; ok && (st.kind != merge) {
 			tb.Moving += n
 			p.Totals[st.table.Name] = tb
-		}
-		if st.blocked != "" {
-			cs, err := conflicts(ctx, q, st)
-			if err != nil {
-				return err
-			}
-			p.Conflicts = append(p.Conflicts, cs...)
-			p.Skipped += int64(len(cs))
 		}
 	}
 	if err := notices(ctx, q, m, p); err != nil {
