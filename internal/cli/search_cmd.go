@@ -34,7 +34,7 @@ func (f *searchFlags) open() (search.Index, error) {
 	if f.url == "" {
 		return nil, usagef("give --search-url (or FERRY_SEARCH_URL)")
 	}
-	ix, err := elastic.New(elastic.Config{URLs: strings.Split(f.url, ","), APIKey: f.apiKey, Retries: f.retries})
+	ix, err := elastic.New(elastic.Config{Cluster: search.Cluster{URLs: strings.Split(f.url, ","), Retries: f.retries}, APIKey: f.apiKey})
 	if err != nil {
 		return nil, ferry.Errorf(ferry.EINVALID, "the search URL: %v", err)
 	}
