@@ -12,6 +12,7 @@ import (
 	"github.com/ferrymigrate/ferry"
 	"github.com/ferrymigrate/ferry/internal/search"
 	"github.com/ferrymigrate/ferry/internal/search/elastic"
+	"github.com/ferrymigrate/ferry/internal/search/opensearch"
 	"github.com/ferrymigrate/ferry/internal/store"
 	"github.com/ferrymigrate/ferry/internal/tenant"
 )
@@ -19,14 +20,41 @@ import (
 // searchFlags say how to reach the index; ferry search and ferry serve
 // share them.
 type searchFlags struct {
+	backend             backendFlag
 	url, prefix, apiKey string
+	username, password  string
 	retries             int
 }
 
+// The search backends, as --search-backend names them.
+const (
+	backendElasticsearch = "elasticsearch"
+	backendOpenSearch    = "opensearch"
+)
+
+// backendFlag is --search-backend: a name it does not know is refused as
+// the flag (or FERRY_SEARCH_BACKEND) is read.
+type backendFlag string
+
+func (b *backendFlag) String() string { return string(*b) }
+func (b *backendFlag) Type() string   { return "backend" }
+func (b *backendFlag) Set(v string) error {
+	switch v {
+	case backendElasticsearch, backendOpenSearch:
+		*b = backendFlag(v)
+		return nil
+	}
+	return fmt.Errorf("the search backend is %s or %s, got %q", backendElasticsearch, backendOpenSearch, v)
+}
+
 func (f *searchFlags) add(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&f.url, "search-url", "", "the search cluster (Elasticsearch 8/9), e.g. http://127.0.0.1:9200; user:password@ in the URL for basic authentication")
+	f.backend = backendElasticsearch
+	cmd.Flags().Var(&f.backend, "search-backend", "the search cluster's kind: elasticsearch (8/9) or opensearch (2)")
+	cmd.Flags().StringVar(&f.url, "search-url", "", "the search cluster, e.g. http://127.0.0.1:9200; user:password@ in the URL for basic authentication")
 	cmd.Flags().StringVar(&f.prefix, "search-prefix", "", "put before every index name, e.g. ferry- (indexes: user, org, course-batch, legacy-course-batch)")
-	cmd.Flags().StringVar(&f.apiKey, "search-api-key", "", "an API key for the cluster")
+	cmd.Flags().StringVar(&f.apiKey, "search-api-key", "", "an API key for the cluster (Elasticsearch only)")
+	cmd.Flags().StringVar(&f.username, "search-username", "", "the user for basic authentication")
+	cmd.Flags().StringVar(&f.password, "search-password", "", "the password for basic authentication")
 	cmd.Flags().IntVar(&f.retries, "search-retries", 5, "times a request is sent again after a 429, a 502-504 or a transport error, waiting 0.25 s, then twice as long each time")
 }
 
@@ -34,16 +62,40 @@ func (f *searchFlags) open() (search.Index, error) {
 	if f.url == "" {
 		return nil, usagef("give --search-url (or FERRY_SEARCH_URL)")
 	}
-	ix, err := elastic.New(elastic.Config{URLs: strings.Split(f.url, ","), APIKey: f.apiKey, Retries: f.retries})
+	cl := search.Cluster{URLs: strings.Split(f.url, ","), Username: f.username, Password: f.password, Retries: f.retries}
+	var ix search.Index
+	var err error
+	switch f.backend {
+	case backendOpenSearch:
+		if f.apiKey != "" {
+			return nil, usagef("--search-api-key is for Elasticsearch: OpenSearch takes --search-username and --search-password (or user:password@ in --search-url)")
+		}
+		ix, err = opensearch.New(opensearch.Config{Cluster: cl})
+	default:
+		ix, err = elastic.New(elastic.Config{Cluster: cl, APIKey: f.apiKey})
+	}
 	if err != nil {
 		return nil, ferry.Errorf(ferry.EINVALID, "the search URL: %v", err)
 	}
 	return ix, nil
 }
 
+// closeIndex releases what an index holds in the background, for the
+// backends whose client has any.
+func closeIndex(ix search.Index) {
+	if c, ok := ix.(io.Closer); ok {
+		_ = c.Close()
+	}
+}
+
 // indexError gives a failure to reach the index its code.
 func indexError(err error) error {
 	if errors.Is(err, search.ErrUnavailable) {
+		if strings.Contains(err.Error(), "server is not Elasticsearch") {
+			// The Elasticsearch client refuses a server without its
+			// product header, as OpenSearch is.
+			return ferry.Errorf(ferry.EINDEX, "%v (for an OpenSearch cluster, give --search-backend opensearch)", err)
+		}
 		return ferry.Errorf(ferry.EINDEX, "%v", err)
 	}
 	var partial *search.PartialError
@@ -64,6 +116,7 @@ verify compares a tenant's documents in the index with the database, and
 reindex rebuilds them.`,
 		Example: `  ferry search sync --search-url http://127.0.0.1:9200
   ferry search verify --tenant 01246375399411712074 --search-url http://127.0.0.1:9200
+  ferry search sync --search-backend opensearch --search-url https://admin:PASSWORD@127.0.0.1:9200
   ferry serve --search-url http://127.0.0.1:9200`,
 	}
 	cmd.AddCommand(a.searchSyncCmd(), a.searchVerifyCmd(), a.searchReindexCmd())
@@ -81,6 +134,9 @@ func (a *app) searchTenant(cmd *cobra.Command, sf *searchFlags, tenantID string)
 		return nil, nil, err
 	}
 	db, err := a.open(cmd.Context())
+	if err != nil {
+		closeIndex(ix)
+	}
 	return ix, db, err
 }
 
@@ -105,6 +161,7 @@ entries. Exits 9 when the index refused items, 11 when it cannot be reached.`,
 			if err != nil {
 				return err
 			}
+			defer closeIndex(ix)
 			db, err := a.open(cmd.Context())
 			if err != nil {
 				return err
@@ -160,6 +217,7 @@ show as differences until they are synced.`,
 			if err != nil {
 				return err
 			}
+			defer closeIndex(ix)
 			rep, err := search.Verify(cmd.Context(), db, ix, tenant.Documents{}, sf.prefix, tenantID)
 			if err != nil {
 				return indexError(err)
@@ -216,6 +274,7 @@ database is only read; the outbox is left alone.`,
 			if err != nil {
 				return err
 			}
+			defer closeIndex(ix)
 			rep, err := search.Reindex(cmd.Context(), db, ix, tenant.Documents{}, sf.prefix, tenantID, batch)
 			if rep == nil {
 				return indexError(err)

@@ -80,6 +80,7 @@ its running jobs and exits.`,
 				if err != nil {
 					return err
 				}
+				defer closeIndex(ix)
 				sy := &search.Syncer{DB: db, Index: ix, Source: tenant.Documents{}, Prefix: sf.prefix, Log: a.log}
 				background = append(background, func(ctx context.Context) { _ = sy.Run(ctx, poll) })
 			}

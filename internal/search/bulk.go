@@ -55,32 +55,45 @@ type bulkItemAnswer struct {
 // Results are the items of the answer in the order of docs; an answer
 // that does not match the request is an error.
 func (a BulkAnswer) Results(docs []Document) ([]ItemResult, error) {
-	if len(a.Items) != len(docs) {
-		return nil, fmt.Errorf("the _bulk answer has %d items for %d documents", len(a.Items), len(docs))
+	return Items(docs, a.Items, func(it struct{ bulkItemAnswer }) ItemResult {
+		r := ItemResult{Index: it.Index, ID: it.ID, Status: it.Status}
+		if len(it.Error) > 0 && string(it.Error) != "null" {
+			var e struct{ Type, Reason string }
+			if json.Unmarshal(it.Error, &e) == nil && e.Type != "" {
+				r.Error = ErrorText(e.Type, e.Reason)
+			} else {
+				r.Error = string(it.Error)
+			}
+		}
+		return r
+	})
+}
+
+// Items turns the items of a _bulk answer, as a client decoded them (one
+// action each), into results in the order of docs; an answer that does
+// not match the request is an error.
+func Items[T any](docs []Document, items []map[string]T, result func(T) ItemResult) ([]ItemResult, error) {
+	if len(items) != len(docs) {
+		return nil, fmt.Errorf("the _bulk answer has %d items for %d documents", len(items), len(docs))
 	}
 	out := make([]ItemResult, len(docs))
-	for i, item := range a.Items {
+	for i, item := range items {
 		if len(item) != 1 {
 			return nil, fmt.Errorf("the _bulk answer's item %d has %d actions", i, len(item))
 		}
 		for _, it := range item {
-			r := ItemResult{Index: it.Index, ID: it.ID, Status: it.Status}
+			r := result(it)
 			if r.ID != docs[i].ID {
 				return nil, fmt.Errorf("the _bulk answer's item %d is %q, not %q", i, r.ID, docs[i].ID)
-			}
-			if len(it.Error) > 0 && string(it.Error) != "null" {
-				var e struct{ Type, Reason string }
-				if json.Unmarshal(it.Error, &e) == nil && e.Type != "" {
-					r.Error = e.Type + ": " + e.Reason
-				} else {
-					r.Error = string(it.Error)
-				}
 			}
 			out[i] = r
 		}
 	}
 	return out, nil
 }
+
+// ErrorText is how an error the index gave reads: its type and reason.
+func ErrorText(typ, reason string) string { return typ + ": " + reason }
 
 // TermQuery matches the documents whose field holds value exactly, or
 // every document when field is empty.

@@ -9,12 +9,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net/http"
-	"strings"
-	"time"
 
 	"github.com/elastic/go-elasticsearch/v8"
 	"github.com/elastic/go-elasticsearch/v8/esapi"
@@ -24,17 +20,9 @@ import (
 
 // Config says how to reach the cluster.
 type Config struct {
-	URLs     []string
-	Username string
-	Password string
-	APIKey   string
-	// Retries is how many times a request is sent again after a 429, a
-	// 502-504 or a transport error (default 5).
-	Retries int
-	// Backoff is the wait before the first retry, doubled each time up
-	// to 30 s (default 250 ms).
-	Backoff   time.Duration
-	Transport http.RoundTripper
+	search.Cluster
+	// APIKey, when set, is sent instead of basic authentication.
+	APIKey string
 }
 
 // Index is an Elasticsearch cluster.
@@ -44,26 +32,19 @@ type Index struct {
 
 // New connects to nothing yet: the first request reaches the cluster.
 func New(c Config) (*Index, error) {
-	if len(c.URLs) == 0 {
-		return nil, errors.New("no Elasticsearch URL")
-	}
-	if c.Retries <= 0 {
-		c.Retries = 5
-	}
-	if c.Backoff <= 0 {
-		c.Backoff = 250 * time.Millisecond
+	cl, err := c.Ready("Elasticsearch")
+	if err != nil {
+		return nil, err
 	}
 	es, err := elasticsearch.NewClient(elasticsearch.Config{
-		Addresses:     c.URLs,
-		Username:      c.Username,
-		Password:      c.Password,
+		Addresses:     cl.URLs,
+		Username:      cl.Username,
+		Password:      cl.Password,
 		APIKey:        c.APIKey,
-		Transport:     c.Transport,
-		RetryOnStatus: []int{429, 502, 503, 504},
-		MaxRetries:    c.Retries,
-		RetryBackoff: func(attempt int) time.Duration {
-			return min(c.Backoff<<min(attempt-1, 10), 30*time.Second)
-		},
+		Transport:     cl.Transport,
+		RetryOnStatus: search.RetryOnStatus(),
+		MaxRetries:    cl.Retries,
+		RetryBackoff:  cl.RetryBackoff,
 	})
 	if err != nil {
 		return nil, err
@@ -92,11 +73,7 @@ func do(ctx context.Context, req esapi.Request, c *elasticsearch.Client, out any
 		}
 	}
 	if res.StatusCode >= 400 {
-		err := fmt.Errorf("status %d: %s", res.StatusCode, reason(body))
-		if res.StatusCode == 429 || res.StatusCode >= 500 {
-			return res.StatusCode, search.Unavailable(err)
-		}
-		return res.StatusCode, err
+		return res.StatusCode, search.StatusError(res.StatusCode, body)
 	}
 	if out != nil && len(body) > 0 {
 		if err := json.Unmarshal(body, out); err != nil {
@@ -104,25 +81,6 @@ func do(ctx context.Context, req esapi.Request, c *elasticsearch.Client, out any
 		}
 	}
 	return res.StatusCode, nil
-}
-
-// reason is the error type and reason of an error answer.
-func reason(body []byte) string {
-	var e struct {
-		Error json.RawMessage `json:"error"`
-	}
-	if json.Unmarshal(body, &e) == nil && len(e.Error) > 0 {
-		var obj struct{ Type, Reason string }
-		if json.Unmarshal(e.Error, &obj) == nil && obj.Type != "" {
-			return obj.Type + ": " + obj.Reason
-		}
-		return string(e.Error)
-	}
-	s := strings.TrimSpace(string(body))
-	if len(s) > 200 {
-		s = s[:200]
-	}
-	return s
 }
 
 // Bulk implements search.Index.

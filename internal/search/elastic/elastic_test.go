@@ -2,7 +2,6 @@ package elastic_test
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +13,7 @@ import (
 
 func open(t *testing.T, url string) search.Index {
 	t.Helper()
-	ix, err := elastic.New(elastic.Config{URLs: []string{url}, Retries: 4, Backoff: time.Millisecond})
+	ix, err := elastic.New(elastic.Config{Cluster: search.Cluster{URLs: []string{url}, Retries: 4, Backoff: time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,11 +26,7 @@ func TestConformanceAgainstTheFakeCluster(t *testing.T) {
 }
 
 func TestConformanceAgainstARealCluster(t *testing.T) {
-	url := os.Getenv("FERRY_TEST_ELASTICSEARCH_URL")
-	if url == "" {
-		t.Skip("set FERRY_TEST_ELASTICSEARCH_URL to run the suite against an Elasticsearch cluster")
-	}
-	searchtest.Run(t, url, nil, open)
+	searchtest.RunOnCluster(t, "FERRY_TEST_ELASTICSEARCH_URL", "http://127.0.0.1:9200", open)
 }
 
 // The official client refuses a server that does not say it is

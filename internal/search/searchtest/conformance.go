@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"testing"
 
 	"github.com/ferrymigrate/ferry/internal/search"
@@ -153,6 +154,17 @@ func Run(t *testing.T, url string, fake *Server, open Open) {
 			t.Fatalf("err %v", err)
 		}
 	})
+}
+
+// RunOnCluster runs the suite against the real cluster whose URL the
+// variable env holds, and skips, saying so, when it is not set; example is
+// a URL to show in that message.
+func RunOnCluster(t *testing.T, env, example string, open Open) {
+	url := os.Getenv(env)
+	if url == "" {
+		t.Skipf("set %s (e.g. %s) to run the suite against a real cluster", env, example)
+	}
+	Run(t, url, nil, open)
 }
 
 func mustCompact(t *testing.T, b json.RawMessage) []byte {

@@ -3,8 +3,9 @@
 // per-item results and errors: true, _doc GET, _count and _search by
 // term with search_after, index creation, deletion and refresh) on a
 // loopback port, with the faults a real cluster has: 429s, 503s, items
-// refused, and a missing X-Elastic-Product header. The official clients
-// talk to it as to a cluster.
+// refused, and a missing X-Elastic-Product header. It answers as
+// Elasticsearch 8 unless told to answer as OpenSearch 2. The official
+// clients talk to it as to a cluster.
 package searchtest
 
 import (
@@ -33,6 +34,8 @@ type Server struct {
 	busy        int // the next busy requests get a 429
 	unavailable int // the next unavailable requests get a 503
 	noProduct   bool
+	openSearch  bool
+	user, pass  string // required basic authentication, when user is set
 	Requests    atomic.Int64
 	BulkCalls   atomic.Int64
 }
@@ -60,6 +63,22 @@ func (s *Server) Unavailable(n int) { s.mu.Lock(); s.unavailable = n; s.mu.Unloc
 // NoProductHeader stops sending X-Elastic-Product, as a server that is not
 // Elasticsearch does; the official Elasticsearch client refuses it.
 func (s *Server) NoProductHeader() { s.mu.Lock(); s.noProduct = true; s.mu.Unlock() }
+
+// OpenSearch answers as OpenSearch 2 does: no X-Elastic-Product header,
+// its own version document, and its own name for a rejected request.
+func (s *Server) OpenSearch() {
+	s.mu.Lock()
+	s.noProduct, s.openSearch = true, true
+	s.mu.Unlock()
+}
+
+// RequireBasicAuth answers 401 to every request that does not carry this
+// user and password, as the security plugin of a cluster does.
+func (s *Server) RequireBasicAuth(user, password string) {
+	s.mu.Lock()
+	s.user, s.pass = user, password
+	s.mu.Unlock()
+}
 
 func (s *Server) fault() int {
 	s.mu.Lock()
@@ -91,14 +110,28 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if !s.noProduct {
 		w.Header().Set("X-Elastic-Product", "Elasticsearch")
 	}
+	openSearch, user, pass := s.openSearch, s.user, s.pass
 	s.mu.Unlock()
+	if user != "" {
+		if u, p, ok := r.BasicAuth(); !ok || u != user || p != pass {
+			w.Header().Set("WWW-Authenticate", `Basic realm="searchtest"`)
+			writeJSON(w, 401, errorBody("security_exception", "missing or wrong authentication credentials", 401))
+			return
+		}
+	}
 	if code := s.fault(); code != 0 {
-		writeJSON(w, code, errorBody("es_rejected_execution_exception", "rejected by the test", code))
+		rejected := "es_rejected_execution_exception"
+		if openSearch {
+			rejected = "rejected_execution_exception"
+		}
+		writeJSON(w, code, errorBody(rejected, "rejected by the test", code))
 		return
 	}
 	ctx := r.Context()
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 	switch {
+	case r.URL.Path == "/" && r.Method == http.MethodGet && openSearch:
+		writeJSON(w, 200, map[string]any{"name": "searchtest", "cluster_name": "searchtest", "version": map[string]any{"distribution": "opensearch", "number": "2.19.0"}, "tagline": "The OpenSearch Project: https://opensearch.org/"})
 	case r.URL.Path == "/" && r.Method == http.MethodGet:
 		writeJSON(w, 200, map[string]any{"name": "searchtest", "cluster_name": "searchtest", "version": map[string]any{"number": "8.19.0", "build_flavor": "default"}, "tagline": "You Know, for Search"})
 	case parts[len(parts)-1] == "_bulk" && r.Method == http.MethodPost:
