@@ -59,6 +59,9 @@ type Config struct {
 	// negative value checks every request. An unknown or revoked token is
 	// never kept, so a new token works at once.
 	TokenCacheTTL time.Duration
+	// SearchMetrics, when set, are the search sync's metrics (its
+	// Syncer's Observer), exported at /metrics with the outbox's backlog.
+	SearchMetrics *SearchMetrics
 }
 
 // Default cache lifetimes: see Config.
