@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 )
@@ -79,9 +80,27 @@ func (c *cache[K, V]) get(ctx context.Context, k K, load func(context.Context) (
 	c.mu.Unlock()
 
 	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
+	defer cancel()
+	loaded := false
+	defer func() {
+		if !loaded {
+			// load panicked (the server's recoverer answers this request):
+			// the waiters get an error, and the next request tries again.
+			f.err = errLoadPanicked
+			c.finish(k, f, gen, at)
+		}
+	}()
 	f.v, f.err = load(lctx)
-	cancel()
+	loaded = true
+	c.finish(k, f, gen, at)
+	return f.v, f.err
+}
 
+var errLoadPanicked = errors.New("reading the value failed")
+
+// finish stores a flight's value, unless it failed or a forget came
+// after it began, and lets its waiters go.
+func (c *cache[K, V]) finish(k K, f *flight[V], gen uint64, at time.Time) {
 	c.mu.Lock()
 	if c.inflight[k] == f {
 		delete(c.inflight, k)
@@ -94,7 +113,6 @@ func (c *cache[K, V]) get(ctx context.Context, k K, load func(context.Context) (
 	}
 	c.mu.Unlock()
 	close(f.done)
-	return f.v, f.err
 }
 
 // prune drops the expired entries, or every entry when none has expired.

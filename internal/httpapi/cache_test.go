@@ -218,3 +218,38 @@ func TestCacheOff(t *testing.T) {
 		t.Fatalf("%d loads, want 3", calls.Load())
 	}
 }
+
+// A load that panics lets its waiters go with an error, and the next
+// request reads again instead of waiting for it forever.
+func TestCacheLoadPanics(t *testing.T) {
+	c, _ := testCache(time.Minute, 10)
+	release := make(chan struct{})
+	started := make(chan struct{})
+	go func() {
+		defer func() { _ = recover() }()
+		_, _ = c.get(context.Background(), "job", func(context.Context) (int, error) {
+			close(started)
+			<-release
+			panic("a bug")
+		})
+	}()
+	<-started
+	waited := make(chan error, 1)
+	go func() {
+		_, err := c.get(context.Background(), "job", func(context.Context) (int, error) { return 0, errors.New("not joined") })
+		waited <- err
+	}()
+	time.Sleep(20 * time.Millisecond)
+	close(release)
+	select {
+	case err := <-waited:
+		if err == nil {
+			t.Error("a waiter of a load that panicked got no error")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a waiter of a load that panicked is still waiting")
+	}
+	if v, err := c.get(context.Background(), "job", func(context.Context) (int, error) { return 9, nil }); v != 9 || err != nil {
+		t.Errorf("the next get: %d %v, want a fresh 9", v, err)
+	}
+}
