@@ -18,9 +18,14 @@ import (
 // same database, is what the value shows, so a change shows within ttl.
 // Concurrent misses of one key make one query, whose result all of them
 // get; errors are never kept, so a job or token not found is looked for
-// again on the next request.
+// again on the next request. Once a value is refreshAfter old, the next
+// request for it starts that query in the background and is answered
+// from memory still, so a key polled steadily is read again before it
+// expires and its requests never wait for the database (which, under a
+// merge, means waiting for a connection the merge holds).
 type cache[K comparable, V any] struct {
-	ttl time.Duration
+	ttl          time.Duration
+	refreshAfter time.Duration // 0: never ahead of expiry
 	// max bounds the keys kept (clients choose them); past it, expired
 	// entries are dropped, and all of them if none is.
 	max int
@@ -53,6 +58,12 @@ func newCache[K comparable, V any](ttl time.Duration, max int) *cache[K, V] {
 	return &cache[K, V]{ttl: ttl, max: max, now: time.Now, items: map[K]cached[V]{}, inflight: map[K]*flight[V]{}}
 }
 
+// refreshingAhead makes c refresh a value once it is half its ttl old.
+func (c *cache[K, V]) refreshingAhead() *cache[K, V] {
+	c.refreshAfter = c.ttl / 2
+	return c
+}
+
 // get returns k's value, from memory when it was read less than ttl ago,
 // or else from load. A cache with no ttl always loads.
 func (c *cache[K, V]) get(ctx context.Context, k K, load func(context.Context) (V, error)) (V, error) {
@@ -60,9 +71,21 @@ func (c *cache[K, V]) get(ctx context.Context, k K, load func(context.Context) (
 		return load(ctx)
 	}
 	c.mu.Lock()
-	if e, ok := c.items[k]; ok && c.now().Sub(e.at) < c.ttl {
-		c.mu.Unlock()
-		return e.v, nil
+	if e, ok := c.items[k]; ok {
+		if age := c.now().Sub(e.at); age < c.ttl {
+			if _, busy := c.inflight[k]; !busy && c.refreshAfter > 0 && age >= c.refreshAfter {
+				f, gen, at := c.begin(k)
+				go func() {
+					// A panic here has no request to answer: the value
+					// stays until it expires, and the next request's own
+					// read meets the panic, which the server logs.
+					defer func() { _ = recover() }()
+					c.run(ctx, k, f, gen, at, load)
+				}()
+			}
+			c.mu.Unlock()
+			return e.v, nil
+		}
 	}
 	if f, ok := c.inflight[k]; ok {
 		c.mu.Unlock()
@@ -74,17 +97,27 @@ func (c *cache[K, V]) get(ctx context.Context, k K, load func(context.Context) (
 			return zero, ctx.Err()
 		}
 	}
-	f := &flight[V]{done: make(chan struct{})}
-	c.inflight[k] = f
-	gen, at := c.gen, c.now()
+	f, gen, at := c.begin(k)
 	c.mu.Unlock()
+	c.run(ctx, k, f, gen, at, load)
+	return f.v, f.err
+}
 
+// begin records a query of k in flight; c.mu is held.
+func (c *cache[K, V]) begin(k K) (f *flight[V], gen uint64, at time.Time) {
+	f = &flight[V]{done: make(chan struct{})}
+	c.inflight[k] = f
+	return f, c.gen, c.now()
+}
+
+// run makes the query of flight f and records its outcome.
+func (c *cache[K, V]) run(ctx context.Context, k K, f *flight[V], gen uint64, at time.Time, load func(context.Context) (V, error)) {
 	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
 	defer cancel()
 	loaded := false
 	defer func() {
 		if !loaded {
-			// load panicked (the server's recoverer answers this request):
+			// load panicked (the server's recoverer answers the request):
 			// the waiters get an error, and the next request tries again.
 			f.err = errLoadPanicked
 			c.finish(k, f, gen, at)
@@ -93,7 +126,6 @@ func (c *cache[K, V]) get(ctx context.Context, k K, load func(context.Context) (
 	f.v, f.err = load(lctx)
 	loaded = true
 	c.finish(k, f, gen, at)
-	return f.v, f.err
 }
 
 var errLoadPanicked = errors.New("reading the value failed")

@@ -253,3 +253,64 @@ func TestCacheLoadPanics(t *testing.T) {
 		t.Errorf("the next get: %d %v, want a fresh 9", v, err)
 	}
 }
+
+// Once a value is half its ttl old, a request is answered from memory and
+// starts one refresh in the background; a key polled steadily is never
+// waited for, and what it serves is still never older than the ttl.
+func TestCacheRefreshesAhead(t *testing.T) {
+	c, clk := testCache(200*time.Millisecond, 10)
+	c.refreshingAhead()
+	ctx := context.Background()
+	var calls atomic.Int64
+	release := make(chan struct{}, 10)
+	load := func(context.Context) (int, error) {
+		n := int(calls.Add(1))
+		if n > 1 {
+			<-release // the refreshes wait until the test lets them answer
+		}
+		return n, nil
+	}
+	if v, _ := c.get(ctx, "job", load); v != 1 {
+		t.Fatalf("first get: %d", v)
+	}
+	clk.add(99 * time.Millisecond)
+	if v, _ := c.get(ctx, "job", load); v != 1 || calls.Load() != 1 {
+		t.Fatalf("before half the ttl: %d after %d loads, want the cached 1 and no refresh", v, calls.Load())
+	}
+	clk.add(time.Millisecond)
+	for range 5 {
+		// Answered at once, while one refresh waits for the database.
+		if v, _ := c.get(ctx, "job", load); v != 1 {
+			t.Fatalf("at half the ttl: %d, want the cached 1", v)
+		}
+	}
+	waitFor(t, func() bool { return calls.Load() == 2 })
+	release <- struct{}{}
+	waitFor(t, func() bool { v, _ := c.get(ctx, "job", nil); return v == 2 })
+	if calls.Load() != 2 {
+		t.Errorf("%d loads, want one refresh for five requests", calls.Load())
+	}
+	// The refreshed value's age runs from its own query: at 300 ms it is
+	// 200 ms old, and a request waits for a fresh one rather than serve it.
+	clk.add(200 * time.Millisecond)
+	done := make(chan int)
+	go func() { v, _ := c.get(ctx, "job", load); done <- v }()
+	select {
+	case v := <-done:
+		t.Fatalf("a value a ttl old was served: %d", v)
+	case <-time.After(20 * time.Millisecond):
+	}
+	release <- struct{}{}
+	if v := <-done; v != 3 {
+		t.Errorf("after the ttl: %d, want a fresh 3", v)
+	}
+}
+
+func waitFor(t *testing.T, ok func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !ok(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out")
+		}
+	}
+}

@@ -118,9 +118,9 @@ func New(cfg Config) (*Server, error) {
 		cfg.MaxBody = 1 << 20
 	}
 	s := &Server{cfg: cfg, log: cfg.Log, readyCh: make(chan struct{}), stopping: make(chan struct{}), touched: map[int64]time.Time{}}
-	s.tokens = newCache[[sha256.Size]byte, auth.Token](ttlOr(cfg.TokenCacheTTL, DefaultTokenCacheTTL), 1024)
-	s.jobs = newCache[int64, json.RawMessage](ttlOr(cfg.JobCacheTTL, DefaultJobCacheTTL), 4096)
-	s.lists = newCache[engine.Filter, json.RawMessage](ttlOr(cfg.JobCacheTTL, DefaultJobCacheTTL), 256)
+	s.tokens = newCache[[sha256.Size]byte, auth.Token](ttlOr(cfg.TokenCacheTTL, DefaultTokenCacheTTL), 1024).refreshingAhead()
+	s.jobs = newCache[int64, json.RawMessage](ttlOr(cfg.JobCacheTTL, DefaultJobCacheTTL), 4096).refreshingAhead()
+	s.lists = newCache[engine.Filter, json.RawMessage](ttlOr(cfg.JobCacheTTL, DefaultJobCacheTTL), 256).refreshingAhead()
 	if cfg.Workers >= 0 {
 		s.worker = cfg.Engine.NewWorker(cfg.Tenant.Handlers(cfg.Jobs), engine.WorkerOptions{Concurrency: max(cfg.Workers, 1), Poll: cfg.Poll})
 	}
