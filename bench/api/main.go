@@ -211,14 +211,16 @@ type loadResult struct {
 
 // load sends requests at c.Rate, open loop: each is due at its own time
 // whether or not the ones before it were answered, so a slow server shows
-// as latency, not as a lower rate; a request no client was free to send on
-// time is counted late.
+// as latency, not as a lower rate. A request no client is free to send
+// waits in a queue of one second's requests, its wait counted in its
+// latency; one that finds even that queue full is not sent and is counted
+// late, so late requests mean the figures leave out the worst moments.
 func load(ctx context.Context, c config, call func(string, string, any) (int, []byte, error), job int64) *loadResult {
 	r := &loadResult{}
 	var mu sync.Mutex
 	var jobStatus atomic.Value
 	jobStatus.Store("queued")
-	due := make(chan time.Time, c.Workers)
+	due := make(chan time.Time, max(c.Rate, c.Workers))
 	var wg sync.WaitGroup
 	for range c.Workers {
 		wg.Add(1)
@@ -302,7 +304,7 @@ func (r *loadResult) report(w io.Writer, c config) {
 	fmt.Fprintf(w, "ferry serve under load while merging %d users, on PostgreSQL\n", c.Users)
 	fmt.Fprintf(w, "  machine:  %s\n", harness.ThisMachine())
 	fmt.Fprintf(w, "  merge:    %s after %s\n", r.final, r.merge.Round(time.Millisecond))
-	fmt.Fprintf(w, "  requests: %d in %s (%.0f/s; target %d/s), %d errors, %d late (no client free)\n",
+	fmt.Fprintf(w, "  requests: %d in %s (%.0f/s; target %d/s), %d errors, %d late (not sent: a second's requests were queued)\n",
 		len(r.latencies), r.elapsed.Round(time.Millisecond), float64(len(r.latencies))/r.elapsed.Seconds(), c.Rate, r.errors, r.late)
 	for _, l := range []struct {
 		name, from string
