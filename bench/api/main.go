@@ -40,6 +40,7 @@ type config struct {
 	Workers  int
 	PGURL    string
 	WorkDir  string
+	Trace    bool
 }
 
 func main() {
@@ -51,6 +52,7 @@ func main() {
 	flag.IntVar(&c.Workers, "clients", env.Int("FERRY_BENCH_CLIENTS", 32), "concurrent client connections (FERRY_BENCH_CLIENTS)")
 	flag.StringVar(&c.PGURL, "pg-url", env.String("FERRY_BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/test"), "PostgreSQL server (FERRY_BENCH_PG_URL)")
 	flag.StringVar(&c.WorkDir, "workdir", env.String("FERRY_BENCH_WORKDIR", ""), "scratch directory; default a new temporary one (FERRY_BENCH_WORKDIR)")
+	flag.BoolVar(&c.Trace, "trace", env.Bool("FERRY_BENCH_TRACE", false), "have the server sum its SQL statements' time (--trace-file) and show the slowest (FERRY_BENCH_TRACE)")
 	flag.Parse()
 	if err := env.Err(); err != nil {
 		fmt.Fprintln(os.Stderr, "bench/api:", err)
@@ -120,16 +122,25 @@ func run(ctx context.Context, c config) error {
 		return err
 	}
 
-	srv := exec.Command(bin.Path, "--db", db.URL, "--json", "serve", "--listen", "127.0.0.1:0", "--workers", "1", "--poll", "100ms")
+	serveArgs := []string{"--db", db.URL, "--json"}
+	traceFile := filepath.Join(dir, "serve-trace.json")
+	if c.Trace {
+		serveArgs = append(serveArgs, "--trace-file", traceFile)
+	}
+	srv := exec.Command(bin.Path, append(serveArgs, "serve", "--listen", "127.0.0.1:0", "--workers", "1", "--poll", "100ms")...)
 	stdout, _ := srv.StdoutPipe()
 	srv.Stderr = os.Stderr
 	if err := srv.Start(); err != nil {
 		return err
 	}
-	defer func() {
-		_ = srv.Process.Signal(syscall.SIGTERM)
-		_ = srv.Wait()
-	}()
+	var stopOnce sync.Once
+	stop := func() {
+		stopOnce.Do(func() {
+			_ = srv.Process.Signal(syscall.SIGTERM)
+			_ = srv.Wait()
+		})
+	}
+	defer stop()
 	var listen struct{ Listen string }
 	line, err := bufio.NewReader(stdout).ReadBytes('\n')
 	if err != nil || json.Unmarshal(line, &listen) != nil {
@@ -166,6 +177,19 @@ func run(ctx context.Context, c config) error {
 
 	res := load(ctx, c, call, job)
 	res.report(os.Stdout, c)
+	if c.Trace {
+		// The server writes its trace when it exits; it holds the merge's
+		// statements as well as the requests'.
+		stop()
+		t, err := harness.ReadTrace(traceFile)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(os.Stdout, "  the server's SQL statements, slowest first (the merge's and the requests'):")
+		if err := t.Summarize(12, 0).Table().WriteText(os.Stdout); err != nil {
+			return err
+		}
+	}
 	if res.errors > 0 {
 		return fmt.Errorf("%d requests failed", res.errors)
 	}
@@ -173,7 +197,12 @@ func run(ctx context.Context, c config) error {
 }
 
 type loadResult struct {
+	// latencies run from when each request was due, so that a request the
+	// generator sent late (no client free, or this process not scheduled
+	// in time on a busy machine) counts its wait; service runs from when
+	// it was actually sent, which is the server's share alone.
 	latencies      []time.Duration
+	service        []time.Duration
 	errors, late   int64
 	sent           int64
 	elapsed, merge time.Duration
@@ -182,14 +211,16 @@ type loadResult struct {
 
 // load sends requests at c.Rate, open loop: each is due at its own time
 // whether or not the ones before it were answered, so a slow server shows
-// as latency, not as a lower rate; a request no client was free to send on
-// time is counted late.
+// as latency, not as a lower rate. A request no client is free to send
+// waits in a queue of one second's requests, its wait counted in its
+// latency; one that finds even that queue full is not sent and is counted
+// late, so late requests mean the figures leave out the worst moments.
 func load(ctx context.Context, c config, call func(string, string, any) (int, []byte, error), job int64) *loadResult {
 	r := &loadResult{}
 	var mu sync.Mutex
 	var jobStatus atomic.Value
 	jobStatus.Store("queued")
-	due := make(chan time.Time, c.Workers)
+	due := make(chan time.Time, max(c.Rate, c.Workers))
 	var wg sync.WaitGroup
 	for range c.Workers {
 		wg.Add(1)
@@ -207,6 +238,7 @@ func load(ctx context.Context, c config, call func(string, string, any) (int, []
 				took := time.Since(start)
 				mu.Lock()
 				r.latencies = append(r.latencies, took+start.Sub(at))
+				r.service = append(r.service, took)
 				if err != nil || status != http.StatusOK {
 					r.errors++
 				}
@@ -261,17 +293,23 @@ func load(ctx context.Context, c config, call func(string, string, any) (int, []
 
 func (r *loadResult) report(w io.Writer, c config) {
 	slices.Sort(r.latencies)
-	q := func(p float64) time.Duration {
-		if len(r.latencies) == 0 {
+	slices.Sort(r.service)
+	q := func(l []time.Duration, p float64) time.Duration {
+		if len(l) == 0 {
 			return 0
 		}
-		return r.latencies[min(len(r.latencies)-1, int(p*float64(len(r.latencies))))]
+		return l[min(len(l)-1, int(p*float64(len(l))))]
 	}
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
 	fmt.Fprintf(w, "ferry serve under load while merging %d users, on PostgreSQL\n", c.Users)
 	fmt.Fprintf(w, "  machine:  %s\n", harness.ThisMachine())
 	fmt.Fprintf(w, "  merge:    %s after %s\n", r.final, r.merge.Round(time.Millisecond))
-	fmt.Fprintf(w, "  requests: %d in %s (%.0f/s; target %d/s), %d errors, %d late (no client free)\n",
+	fmt.Fprintf(w, "  requests: %d in %s (%.0f/s; target %d/s), %d errors, %d late (not sent: a second's requests were queued)\n",
 		len(r.latencies), r.elapsed.Round(time.Millisecond), float64(len(r.latencies))/r.elapsed.Seconds(), c.Rate, r.errors, r.late)
-	fmt.Fprintf(w, "  latency:  p50 %s, p90 %s, p99 %s, max %s (from when each request was due)\n", ms(q(.5)), ms(q(.9)), ms(q(.99)), ms(q(1)))
+	for _, l := range []struct {
+		name, from string
+		d          []time.Duration
+	}{{"latency", "from when each request was due", r.latencies}, {"service", "from when each request was sent", r.service}} {
+		fmt.Fprintf(w, "  %-9s p50 %s, p90 %s, p99 %s, max %s (%s)\n", l.name+":", ms(q(l.d, .5)), ms(q(l.d, .9)), ms(q(l.d, .99)), ms(q(l.d, 1)), l.from)
+	}
 }

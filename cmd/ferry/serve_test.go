@@ -104,6 +104,18 @@ func TestTwoServersShareJobs(t *testing.T) {
 			if n, _ := cluster.Store.Count(t.Context(), "user", "rootOrgId", "0111"); n != 0 {
 				t.Errorf("%d user documents still name the source", n)
 			}
+			// The server that drains the outbox exports the sync's metrics;
+			// the other has none to export.
+			_, metrics := request(t, "GET", back.url+"/metrics", "", "")
+			for _, want := range []string{`ferry_search_documents_delivered_total{entity="user"} `, `ferry_search_outbox_pending{entity="user"} `,
+				`ferry_search_outbox_oldest_pending_seconds{entity="user"} `, "ferry_search_unavailable_total "} {
+				if !bytes.Contains(metrics, []byte("\n"+want)) {
+					t.Errorf("the syncing server's /metrics lack %q", want)
+				}
+			}
+			if _, metrics := request(t, "GET", front.url+"/metrics", "", ""); bytes.Contains(metrics, []byte("ferry_search_")) {
+				t.Error("a server without --search-url exports search metrics")
+			}
 			front.stop(t)
 			back.stop(t)
 		})

@@ -73,6 +73,7 @@ its running jobs and exits.`,
 				mount = svc.Mount
 			}
 			var background []func(context.Context)
+			var searchMetrics *httpapi.SearchMetrics
 			if sf.url != "" {
 				// The outbox is drained while the server runs, by the same
 				// worker as ferry search sync; several servers share it.
@@ -81,11 +82,12 @@ its running jobs and exits.`,
 					return err
 				}
 				defer closeIndex(ix)
-				sy := &search.Syncer{DB: db, Index: ix, Source: tenant.Documents{}, Prefix: sf.prefix, Log: a.log}
+				searchMetrics = httpapi.NewSearchMetrics(tenant.Documents{}.Entities())
+				sy := &search.Syncer{DB: db, Index: ix, Source: tenant.Documents{}, Prefix: sf.prefix, Log: a.log, Observer: searchMetrics}
 				background = append(background, func(ctx context.Context) { _ = sy.Run(ctx, poll) })
 			}
 			srv, err := httpapi.New(httpapi.Config{DB: db, Engine: a.eng, Tenant: tenant.New(a.eng), Log: a.log,
-				Workers: workers, Poll: poll, MaxBody: maxBody, Mount: mount, Background: background})
+				Workers: workers, Poll: poll, MaxBody: maxBody, Mount: mount, Background: background, SearchMetrics: searchMetrics})
 			if err != nil {
 				return err
 			}

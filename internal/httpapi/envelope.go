@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -162,6 +163,18 @@ func fail(w http.ResponseWriter, r *http.Request, a api, err error, result any) 
 		w.Header().Set("WWW-Authenticate", `Bearer realm="ferry"`)
 	}
 	writeJSON(w, status, env)
+}
+
+// encodeResult encodes a result once, as writeJSON would, for answers
+// kept in a cache and written many times.
+func encodeResult(v any) (json.RawMessage, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -92,16 +93,25 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request, a api) {
 		}
 		f.Limit = n
 	}
-	jobs, err := engine.List(r.Context(), s.cfg.DB, f)
+	if f.Limit == 0 {
+		f.Limit = 50 // engine.List's default, so that one key holds both spellings
+	}
+	res, err := s.lists.get(r.Context(), f, func(ctx context.Context) (json.RawMessage, error) {
+		jobs, err := engine.List(ctx, s.cfg.DB, f)
+		if err != nil {
+			return nil, err
+		}
+		views := make([]JobView, 0, len(jobs))
+		for _, j := range jobs {
+			views = append(views, viewOf(j))
+		}
+		return encodeResult(map[string]any{"count": len(views), "jobs": views})
+	})
 	if err != nil {
 		fail(w, r, a, err, nil)
 		return
 	}
-	views := make([]JobView, 0, len(jobs))
-	for _, j := range jobs {
-		views = append(views, viewOf(j))
-	}
-	respond(w, r, a, http.StatusOK, map[string]any{"count": len(views), "jobs": views})
+	respond(w, r, a, http.StatusOK, res)
 }
 
 // loadJob reads the job the path names, answering the failure itself.
@@ -117,10 +127,26 @@ func (s *Server) loadJob(w http.ResponseWriter, r *http.Request, a api) (engine.
 	return engine.Job{}, false
 }
 
+// getJob answers from the cache: what it shows is at most JobCacheTTL
+// old.
 func (s *Server) getJob(w http.ResponseWriter, r *http.Request, a api) {
-	if j, ok := s.loadJob(w, r, a); ok {
-		respond(w, r, a, http.StatusOK, viewOf(j))
+	id, err := jobID(r)
+	if err != nil {
+		fail(w, r, a, err, nil)
+		return
 	}
+	res, err := s.jobs.get(r.Context(), id, func(ctx context.Context) (json.RawMessage, error) {
+		j, err := engine.Get(ctx, s.cfg.DB, id)
+		if err != nil {
+			return nil, err
+		}
+		return encodeResult(viewOf(j))
+	})
+	if err != nil {
+		fail(w, r, a, err, nil)
+		return
+	}
+	respond(w, r, a, http.StatusOK, res)
 }
 
 func (s *Server) cancelJob(w http.ResponseWriter, r *http.Request, a api) {
@@ -130,6 +156,7 @@ func (s *Server) cancelJob(w http.ResponseWriter, r *http.Request, a api) {
 		return
 	}
 	j, err := s.cfg.Engine.Cancel(r.Context(), id)
+	s.jobsChanged()
 	if err != nil {
 		fail(w, r, a, err, nil)
 		return
@@ -160,6 +187,7 @@ func (s *Server) rollbackJob(w http.ResponseWriter, r *http.Request, a api) {
 		}
 	}
 	j, err := s.cfg.Tenant.SubmitRollback(r.Context(), id, body.Force)
+	s.jobsChanged()
 	if err != nil {
 		fail(w, r, a, err, nil)
 		return

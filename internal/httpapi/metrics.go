@@ -38,6 +38,10 @@ func newMetrics(s *Server) *metrics {
 	depth := prometheus.NewDesc("ferry_outbox_depth", "Outbox entries not yet delivered to the search index.", nil, nil)
 	m.reg.MustRegister(m.requests, m.latency, m.rows, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&dbCollector{s: s, jobs: jobs, depth: depth})
+	if sm := s.cfg.SearchMetrics; sm != nil {
+		sm.db = s.cfg.DB
+		m.reg.MustRegister(sm)
+	}
 	// The rate of each running job of this process, from its progress
 	// events; a finished phase's gauge is removed.
 	s.cfg.Engine.Events().Observe(func(ev engine.Event) {

@@ -6,6 +6,8 @@ package httpapi
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -45,7 +47,28 @@ type Config struct {
 	// Background are further loops the server runs until it stops (the
 	// search index's sync).
 	Background []func(ctx context.Context)
+	// JobCacheTTL is how long an answer to GET /v1/jobs/{id} or GET
+	// /v1/jobs is kept in memory: the most it lags the database, where a
+	// job another process started or changed shows within it. 0 means
+	// 200 ms; a negative value reads the database on every request.
+	// Cancel and rollback always read the database.
+	JobCacheTTL time.Duration
+	// TokenCacheTTL is how long a verified token is trusted without asking
+	// the database again: the longest a token revoked (by ferry token
+	// revoke, in another process) still works here. 0 means 5 s; a
+	// negative value checks every request. An unknown or revoked token is
+	// never kept, so a new token works at once.
+	TokenCacheTTL time.Duration
+	// SearchMetrics, when set, are the search sync's metrics (its
+	// Syncer's Observer), exported at /metrics with the outbox's backlog.
+	SearchMetrics *SearchMetrics
 }
+
+// Default cache lifetimes: see Config.
+const (
+	DefaultJobCacheTTL   = 200 * time.Millisecond
+	DefaultTokenCacheTTL = 5 * time.Second
+)
 
 // Server is one ferry serve process.
 type Server struct {
@@ -62,6 +85,12 @@ type Server struct {
 	// that a busy client does not cost a write query on every request.
 	touchMu sync.Mutex
 	touched map[int64]time.Time
+	// tokens are the tokens verified lately, by their secret's SHA-256
+	// (never the secret); jobs and lists the encoded answers of the status
+	// requests, by job and by filter.
+	tokens *cache[[sha256.Size]byte, auth.Token]
+	jobs   *cache[int64, json.RawMessage]
+	lists  *cache[engine.Filter, json.RawMessage]
 }
 
 // touchDue says whether a token's use should be recorded now: at most
@@ -89,12 +118,29 @@ func New(cfg Config) (*Server, error) {
 		cfg.MaxBody = 1 << 20
 	}
 	s := &Server{cfg: cfg, log: cfg.Log, readyCh: make(chan struct{}), stopping: make(chan struct{}), touched: map[int64]time.Time{}}
+	s.tokens = newCache[[sha256.Size]byte, auth.Token](ttlOr(cfg.TokenCacheTTL, DefaultTokenCacheTTL), 1024).refreshingAhead()
+	s.jobs = newCache[int64, json.RawMessage](ttlOr(cfg.JobCacheTTL, DefaultJobCacheTTL), 4096).refreshingAhead()
+	s.lists = newCache[engine.Filter, json.RawMessage](ttlOr(cfg.JobCacheTTL, DefaultJobCacheTTL), 256).refreshingAhead()
 	if cfg.Workers >= 0 {
 		s.worker = cfg.Engine.NewWorker(cfg.Tenant.Handlers(cfg.Jobs), engine.WorkerOptions{Concurrency: max(cfg.Workers, 1), Poll: cfg.Poll})
 	}
 	s.metrics = newMetrics(s)
 	s.handler = s.routes()
 	return s, nil
+}
+
+func ttlOr(ttl, def time.Duration) time.Duration {
+	if ttl == 0 {
+		return def
+	}
+	return ttl
+}
+
+// jobsChanged drops the cached job answers after this process changed a
+// job (queued, cancelled, rolled back), so that its own next reads show it.
+func (s *Server) jobsChanged() {
+	s.jobs.forget()
+	s.lists.forget()
 }
 
 // Handler is the service's HTTP handler, for tests and for embedding.
@@ -135,7 +181,9 @@ func (s *Server) authorized(need auth.Role, a api, h func(http.ResponseWriter, *
 			fail(w, r, a, auth.ErrUnauthorized, nil)
 			return
 		}
-		tok, err := auth.Authenticate(r.Context(), s.cfg.DB, secret)
+		tok, err := s.tokens.get(r.Context(), sha256.Sum256([]byte(secret)), func(ctx context.Context) (auth.Token, error) {
+			return auth.Authenticate(ctx, s.cfg.DB, secret)
+		})
 		if err != nil {
 			fail(w, r, a, err, nil)
 			return

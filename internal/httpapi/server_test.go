@@ -318,7 +318,8 @@ func (s *server) events(tok string, id int64) <-chan []string {
 func TestTokensAndRoles(t *testing.T) {
 	engines(t, func(t *testing.T, db *store.DB) {
 		importExample(t, db)
-		s := startServer(t, db, httpapi.Config{Workers: -1})
+		const tokenTTL = 300 * time.Millisecond
+		s := startServer(t, db, httpapi.Config{Workers: -1, TokenCacheTTL: tokenTTL})
 		viewer := token(t, db, auth.Viewer)
 		body := map[string]any{"sourceRootOrgId": source, "targetRootOrgId": target, "dryRun": true}
 		tests := []struct {
@@ -349,11 +350,113 @@ func TestTokensAndRoles(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Revoked as ferry token revoke does, from another process: the
+		// server trusts what it verified for TokenCacheTTL, no longer.
+		revoked := time.Now()
 		if _, err := auth.Revoke(context.Background(), db, id[0].ID); err != nil {
 			t.Fatal(err)
 		}
-		if r := s.call("GET", "/v1/jobs", viewer, nil); r.Status != 401 {
-			t.Errorf("a revoked token: %d, want 401", r.Status)
+		for s.call("GET", "/v1/jobs", viewer, nil).Status != 401 {
+			if time.Since(revoked) > tokenTTL+2*time.Second {
+				t.Fatalf("a revoked token still works %s after its revocation (the cache keeps tokens %s)", time.Since(revoked), tokenTTL)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		// A token made after the server started works at once: failed
+		// checks are not kept.
+		if r := s.call("GET", "/v1/jobs", token(t, db, auth.Viewer), nil); r.Status != 200 {
+			t.Errorf("a new token: %d, want 200", r.Status)
+		}
+	})
+}
+
+// The status requests are answered from memory for JobCacheTTL; a job
+// another server on the same database queued or cancelled shows within
+// it, this server's own changes at once, and cancel acts on the database's
+// record, never on the cached one.
+func TestCachedJobs(t *testing.T) {
+	engines(t, func(t *testing.T, db *store.DB) {
+		importExample(t, db)
+		a := startServer(t, db, httpapi.Config{Workers: -1, JobCacheTTL: time.Hour})
+		b := startServer(t, db, httpapi.Config{Workers: -1})
+		admin := token(t, db, auth.Admin)
+		var jobs func(s *server) []httpapi.JobView
+		// has finds a job in a server's list, with its status.
+		has := func(s *server, id int64) (string, bool) {
+			t.Helper()
+			for _, j := range jobs(s) {
+				if j.ID == id {
+					return j.Status, true
+				}
+			}
+			return "", false
+		}
+		jobs = func(s *server) []httpapi.JobView {
+			t.Helper()
+			var l struct {
+				Jobs []httpapi.JobView `json:"jobs"`
+			}
+			r := s.call("GET", "/v1/jobs", admin, nil)
+			if r.Status != 200 || json.Unmarshal(r.Result, &l) != nil {
+				t.Fatalf("GET /v1/jobs: %d %s", r.Status, r.Result)
+			}
+			return l.Jobs
+		}
+		job := func(s *server, id int64) httpapi.JobView {
+			t.Helper()
+			var j httpapi.JobView
+			r := s.call("GET", fmt.Sprintf("/v1/jobs/%d", id), admin, nil)
+			if r.Status != 200 || json.Unmarshal(r.Result, &j) != nil {
+				t.Fatalf("GET /v1/jobs/%d: %d %s", id, r.Status, r.Result)
+			}
+			return j
+		}
+		before := len(jobs(a)) // the import's
+		merge := map[string]any{"sourceRootOrgId": source, "targetRootOrgId": target, "onConflict": "skip"}
+		queued := accepted(t, b.call("POST", "/v1/tenant/migrate", admin, merge))
+		// A job never asked for before is read from the database.
+		if j := job(a, queued.Job); j.Status != "queued" {
+			t.Fatalf("the other server's job: %s, want queued", j.Status)
+		}
+		// The list a keeps for an hour does not show it yet: the cache is
+		// in use.
+		if _, ok := has(a, queued.Job); ok || len(jobs(a)) != before {
+			t.Errorf("a's cached list shows job %d, queued after a read it an hour's ttl ago", queued.Job)
+		}
+		// Cancelled on b: a still shows the job queued, as it read it, but
+		// its own cancel reads the database and finds it cancelled.
+		if c := b.call("POST", fmt.Sprintf("/v1/jobs/%d/cancel", queued.Job), admin, nil); c.Status != 200 {
+			t.Fatalf("cancel on b: %d %s", c.Status, c.errMsg())
+		}
+		if j := job(a, queued.Job); j.Status != "queued" {
+			t.Errorf("a's cached job: %s, want the queued it read", j.Status)
+		}
+		if c := a.call("POST", fmt.Sprintf("/v1/jobs/%d/cancel", queued.Job), admin, nil); c.Status != http.StatusConflict || !strings.Contains(c.errMsg(), "cancelled") {
+			t.Errorf("cancel on a of a job b cancelled: %d %q, want 409 saying it was cancelled", c.Status, c.errMsg())
+		}
+		// After a's own change, a's answers are fresh.
+		if j := job(a, queued.Job); j.Status != "cancelled" {
+			t.Errorf("a's job after its cancel: %s, want cancelled", j.Status)
+		}
+		if st, ok := has(a, queued.Job); !ok || st != "cancelled" {
+			t.Errorf("a's list after its cancel: job %d %q (listed %t), want it cancelled", queued.Job, st, ok)
+		}
+
+		// With the default ttl, a job b queues shows in c's list within it.
+		c := startServer(t, db, httpapi.Config{Workers: -1})
+		if _, ok := has(c, queued.Job); !ok {
+			t.Fatalf("c's list lacks job %d", queued.Job)
+		}
+		second := accepted(t, b.call("POST", "/v1/tenant/migrate", admin, merge))
+		created := time.Now()
+		for {
+			if st, ok := has(c, second.Job); ok && st == "queued" {
+				break
+			}
+			if time.Since(created) > httpapi.DefaultJobCacheTTL+2*time.Second {
+				t.Fatalf("job %d, queued by another server, is not in the list %s later (ttl %s)", second.Job, time.Since(created), httpapi.DefaultJobCacheTTL)
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
 	})
 }

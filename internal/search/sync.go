@@ -33,6 +33,9 @@ type Syncer struct {
 	// Owner names this worker in its claims (default: random).
 	Owner string
 	Log   *slog.Logger
+	// Observer, when set, is told of deliveries, refusals and an index
+	// that cannot be reached, for metrics.
+	Observer Observer
 
 	once  sync.Once
 	mu    sync.Mutex
@@ -171,6 +174,9 @@ func (e *PartialError) Error() string {
 // number of entries claimed.
 func (s *Syncer) once1(ctx context.Context, st *SyncStats) (int, error) {
 	if err := s.ensureIndexes(ctx); err != nil {
+		if errors.Is(err, ErrUnavailable) {
+			s.observer().IndexUnavailable(err)
+		}
 		return 0, err
 	}
 	items, err := engine.ClaimOutbox(ctx, s.DB, engine.OutboxClaim{Owner: s.Owner, Entities: s.Source.Entities(), Limit: s.Batch, Lease: s.Lease})
@@ -234,6 +240,7 @@ func (s *Syncer) once1(ctx context.Context, st *SyncStats) (int, error) {
 			_ = engine.ReleaseOutbox(bg, s.DB, s.Owner, all...)
 			return 0, ctx.Err()
 		}
+		s.observer().IndexUnavailable(err)
 		if ferr := engine.MarkFailed(bg, s.DB, err.Error(), retryAfter(items[0].Attempts, true), all...); ferr != nil {
 			return 0, errors.Join(err, ferr)
 		}
@@ -244,6 +251,9 @@ func (s *Syncer) once1(ctx context.Context, st *SyncStats) (int, error) {
 	var delivered []int64
 	failed := map[string][]int64{} // by reason and backoff
 	backoff := map[string]time.Duration{}
+	// What the observer is told once the outcomes are recorded.
+	deliveredDocs := map[string]int{}
+	var refused []ItemFailure
 	for i, r := range results {
 		es := entries[owners[i]]
 		if docs[i].Deleted() {
@@ -253,8 +263,10 @@ func (s *Syncer) once1(ctx context.Context, st *SyncStats) (int, error) {
 			for _, it := range es {
 				delivered = append(delivered, it.ID)
 			}
+			deliveredDocs[owners[i].entity]++
 			continue
 		}
+		refused = append(refused, ItemFailure{Entity: owners[i].entity, Status: r.Status})
 		reason := fmt.Sprintf("status %d: %s", r.Status, r.Error)
 		backoff[reason] = retryAfter(es[0].Attempts, r.Retryable())
 		for _, it := range es {
@@ -280,6 +292,15 @@ func (s *Syncer) once1(ctx context.Context, st *SyncStats) (int, error) {
 		return 0, fmt.Errorf("recording deliveries: %w", err)
 	}
 	st.Delivered += int64(len(delivered))
+	obs := s.observer()
+	for _, entity := range order {
+		if n := deliveredDocs[entity]; n > 0 {
+			obs.Delivered(entity, n)
+		}
+	}
+	for _, f := range refused {
+		obs.Refused(f.Entity, f.Status)
+	}
 	if len(failed) > 0 {
 		s.Log.Warn("search items refused", "count", len(results)-len(delivered), "first", firstReason(failed))
 	}
