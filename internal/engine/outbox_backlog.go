@@ -17,34 +17,26 @@ type OutboxBacklog struct {
 }
 
 // OutboxBacklogs returns the backlog of every entity with undelivered
-// entries, by entity name.
+// entries, by entity name, in one query.
 func OutboxBacklogs(ctx context.Context, q store.Querier) ([]OutboxBacklog, error) {
-	// The oldest entry is the one with the smallest id, read apart: an
-	// aggregate of a time column loses its type on SQLite.
-	rows, err := q.Query(ctx, `SELECT entity, count(*), min(id) FROM ferry_outbox WHERE delivered_at IS NULL GROUP BY entity ORDER BY entity`)
+	// The oldest entry is the one with the smallest id, joined back for its
+	// time: an aggregate of a time column loses its type on SQLite, the
+	// column itself keeps it.
+	rows, err := q.Query(ctx, `SELECT b.entity, b.pending, o.created_at
+		FROM (SELECT entity, count(*) AS pending, min(id) AS first FROM ferry_outbox WHERE delivered_at IS NULL GROUP BY entity) b
+		JOIN ferry_outbox o ON o.id = b.first ORDER BY b.entity`)
 	if err != nil {
 		return nil, err
 	}
+	defer rows.Close()
 	var out []OutboxBacklog
-	var first []int64
 	for rows.Next() {
 		var b OutboxBacklog
-		var id int64
-		if err := rows.Scan(&b.Entity, &b.Pending, &id); err != nil {
-			rows.Close()
+		if err := rows.Scan(&b.Entity, &b.Pending, &b.Oldest); err != nil {
 			return nil, err
 		}
-		out, first = append(out, b), append(first, id)
+		b.Oldest = b.Oldest.UTC()
+		out = append(out, b)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	for i, id := range first {
-		if err := q.QueryRow(ctx, `SELECT created_at FROM ferry_outbox WHERE id = ?`, id).Scan(&out[i].Oldest); err != nil {
-			return nil, err
-		}
-		out[i].Oldest = out[i].Oldest.UTC()
-	}
-	return out, nil
+	return out, rows.Err()
 }
