@@ -31,6 +31,12 @@ type MigrateOptions struct {
 	// Claim is the queued background job this merge runs as (Submit); 0
 	// records a job of its own.
 	Claim int64
+	// scanAll has every step read its table by pages, as the steps of a
+	// large tenant do, so that tests cover that path on small data.
+	scanAll bool
+	// at, when set, is the merge's time (the touched rows' dates), so
+	// that tests can compare two merges row for row.
+	at time.Time
 }
 
 // MigrateResult is a merge's report.
@@ -118,7 +124,11 @@ func (s *Service) Migrate(ctx context.Context, opts MigrateOptions) (res Migrate
 		var p *Plan
 		err := s.DB.InTx(ctx, func(tx *store.Tx) error {
 			var err error
-			if m, p, err = s.prepare(ctx, tx, req, time.Now()); err != nil || m == nil {
+			at := opts.at
+			if at.IsZero() {
+				at = time.Now()
+			}
+			if m, p, err = s.prepare(ctx, tx, req, at); err != nil || m == nil {
 				return err
 			}
 			if err := computePlan(ctx, tx, m, p); err != nil {
@@ -151,7 +161,7 @@ func (s *Service) Migrate(ctx context.Context, opts MigrateOptions) (res Migrate
 	res.fromPlan(cp.Plan)
 	steps := m.steps()
 	run.PlanSteps(len(phases(steps)) + 1)
-	if err := s.runSteps(ctx, run, m, steps, &cp, batch, opts.Throttle); err != nil {
+	if err := s.runSteps(ctx, run, m, steps, &cp, batch, opts); err != nil {
 		res.Changes, res.Outbox = cp.Changes, cp.Outbox
 		return res, engine.AsInterruption(ctx, err)
 	}
@@ -223,7 +233,8 @@ func phases(steps []*step) []string {
 }
 
 // runSteps runs the steps from the checkpoint's, batch by batch.
-func (s *Service) runSteps(ctx context.Context, run *engine.Run, m *mergeCtx, steps []*step, cp *mergeCheckpoint, batch int, throttle time.Duration) error {
+func (s *Service) runSteps(ctx context.Context, run *engine.Run, m *mergeCtx, steps []*step, cp *mergeCheckpoint, batch int, opts MigrateOptions) error {
+	throttle := opts.Throttle
 	var tr *engine.Tracker
 	phase := ""
 	var done int64
@@ -238,7 +249,7 @@ func (s *Service) runSteps(ctx context.Context, run *engine.Run, m *mergeCtx, st
 		if i < cp.Step {
 			continue
 		}
-		if cp.stepRows(i, st) > scanAbove {
+		if cp.stepRows(i, st) > scanAbove || opts.scanAll {
 			// So many of the step's rows change that reading its table once
 			// in key order is cheaper than finding them by their index batch
 			// after batch: the planner sorted the 400,000 remaining
@@ -324,6 +335,38 @@ func (s *Service) runBatch(ctx context.Context, run *engine.Run, m *mergeCtx, st
 	outbox := cp.Outbox
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
 		d := tx.Dialect()
+		if st.scan && d == store.Postgres && st.kind != merge {
+			// The statement finds the batch's rows itself, in the range of
+			// pages it reads, instead of having their keys sent out and back
+			// (one round trip and 5,000 keys encoded and decoded a batch).
+			// It locks them by their keys: locked by the page range, a row
+			// another transaction had just moved to another page failed the
+			// range's recheck and was skipped for good.
+			from, to, next, err := pageRange(ctx, tx, st.table, batch, *cursor)
+			if err != nil {
+				return err
+			}
+			last, more = next, next != nil
+			if from == to {
+				return nil
+			}
+			if err := tx.CommitLazily(ctx); err != nil {
+				return err
+			}
+			t := st.table
+			in := `(` + keyCols(t) + `) IN (SELECT ` + keyCols(t) + ` FROM ` + t.SQL + ` WHERE ctid >= CAST(? AS tid) AND ctid < CAST(? AS tid) AND ` + st.where() + `)`
+			var n int64
+			if err := tx.QueryRow(ctx, batchStatement(d, run, st, setColumns(t, st), in), tid(from), tid(to)).Scan(&n); err != nil {
+				return err
+			}
+			if n == 0 {
+				return nil // nothing of the step's in these pages: no checkpoint
+			}
+			if st.outbox != "" {
+				cp.Outbox += n
+			}
+			return finishBatch(ctx, tx, run, st, cp, index, n, &nDone)
+		}
 		find := batchKeys
 		if st.scan && d == store.Postgres {
 			find = pageKeys
@@ -492,38 +535,53 @@ func batchStatement(d store.Dialect, run *engine.Run, st *step, changed []string
 	}
 }
 
-// pageKeys is batchKeys for a step that reads its whole table, on
-// PostgreSQL: its batches walk the table in its physical order, a range of
-// pages at a time (a TID range scan), where reading it in key order fetched
-// every row from a page of its own (6.6 million random reads of the 7.8
-// million rows of a million-user tenant). The cursor is the next page and
-// the last page to read, fixed when the step starts: what the step writes
+// pageRange is the next range of pages, [from, to), that a step reading its
+// whole table on PostgreSQL visits, and the cursor after it (nil when the
+// range is the last). Its batches walk the table in its physical order (a
+// TID range scan), where reading it in key order fetched every row from a
+// page of its own (6.6 million random reads of the 7.8 million rows of a
+// million-user tenant). The cursor is the next page, the last page to read
+// and the pages per batch, fixed when the step starts: what the step writes
 // behind it (re-keyed copies, new row versions) no longer matches it.
-func pageKeys(ctx context.Context, tx *store.Tx, st *step, batch int, cursor []string) (keys [][]string, next []string, err error) {
-	t := st.table
-	var from, end, per int64
+func pageRange(ctx context.Context, tx *store.Tx, t *Table, batch int, cursor []string) (from, to int64, next []string, err error) {
+	var end, per int64
 	if cursor == nil {
 		var pages int64
 		var tuples float64
 		if err := tx.QueryRow(ctx, `SELECT pg_relation_size(?::regclass) / current_setting('block_size')::bigint, c.reltuples, c.relpages
 			FROM pg_class c WHERE c.oid = ?::regclass`, t.SQL, t.SQL).Scan(&end, &tuples, &pages); err != nil {
-			return nil, nil, fmt.Errorf("the size of %s: %w", t.SQL, err)
+			return 0, 0, nil, fmt.Errorf("the size of %s: %w", t.SQL, err)
 		}
 		per = 1
 		if tuples > 0 && pages > 0 {
 			per = max(1, int64(float64(batch)*float64(pages)/tuples))
 		}
-	} else {
-		if _, err := fmt.Sscan(strings.Join(cursor, " "), &from, &end, &per); err != nil {
-			return nil, nil, fmt.Errorf("a page cursor %q: %w", cursor, err)
-		}
+	} else if _, err := fmt.Sscan(strings.Join(cursor, " "), &from, &end, &per); err != nil {
+		return 0, 0, nil, fmt.Errorf("a page cursor %q: %w", cursor, err)
 	}
 	if from >= end {
-		return nil, nil, nil
+		return from, from, nil, nil
 	}
-	to := min(from+per, end)
+	to = min(from+per, end)
+	if to < end {
+		next = []string{fmt.Sprint(to), fmt.Sprint(end), fmt.Sprint(per)}
+	}
+	return from, to, next, nil
+}
+
+// tid is the first tuple of a page, as PostgreSQL writes it.
+func tid(page int64) string { return fmt.Sprintf("(%d,0)", page) }
+
+// pageKeys is batchKeys for a merge step that reads its whole table, on
+// PostgreSQL, a range of pages at a time (pageRange).
+func pageKeys(ctx context.Context, tx *store.Tx, st *step, batch int, cursor []string) (keys [][]string, next []string, err error) {
+	t := st.table
+	from, to, next, err := pageRange(ctx, tx, t, batch, cursor)
+	if err != nil || from == to {
+		return nil, nil, err
+	}
 	rows, err := tx.Query(ctx, `SELECT `+keyCols(t)+` FROM `+t.SQL+` WHERE ctid >= CAST(? AS tid) AND ctid < CAST(? AS tid) AND `+st.where()+
-		` ORDER BY `+keyCols(t), fmt.Sprintf("(%d,0)", from), fmt.Sprintf("(%d,0)", to))
+		` ORDER BY `+keyCols(t), tid(from), tid(to))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -542,7 +600,7 @@ func pageKeys(ctx context.Context, tx *store.Tx, st *step, batch int, cursor []s
 	if err := rows.Err(); err != nil {
 		return nil, nil, err
 	}
-	return keys, []string{fmt.Sprint(to), fmt.Sprint(end), fmt.Sprint(per)}, nil
+	return keys, next, nil
 }
 
 // batchKeys selects the keys of the next batch of st's rows.
@@ -662,6 +720,15 @@ func (s *Service) finishSource(ctx context.Context, run *engine.Run, m *mergeCtx
 			return nil
 		}
 		d, t, S := tx.Dialect(), tbl("organisation"), lit(m.src.ID)
+		if d == store.Postgres {
+			// The statistics still count the source's users and memberships
+			// as they were before the merge, so the planner reads whole
+			// tables to find one that is left, where the indexes answer at
+			// once: 5.2 s instead of 0.96 s at a million users.
+			if _, err := tx.Exec(ctx, `SET LOCAL enable_seqscan = off`); err != nil {
+				return err
+			}
+		}
 		set := map[string]string{"status": fmt.Sprint(StatusInactive), "updatedby": m.actor(), "updateddate": m.touchText()}
 		cols := []string{"id", "status", "updatedby", "updateddate"}
 		where := `id = ` + S + ` AND coalesce(status, -1) <> ` + fmt.Sprint(StatusInactive) + ` AND ` + sourceDone(S)

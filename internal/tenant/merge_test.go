@@ -3,7 +3,9 @@ package tenant
 import (
 	"context"
 	"errors"
+	"sort"
 	"testing"
+	"time"
 
 	"github.com/ferrymigrate/ferry"
 	"github.com/ferrymigrate/ferry/internal/store"
@@ -218,4 +220,89 @@ func TestScanDecidedPerStep(t *testing.T) {
 			t.Errorf("%s: %d rows, want %d", tt.name, got, tt.want)
 		}
 	}
+}
+
+// The steps of a large tenant read their tables by ranges of pages (on
+// PostgreSQL, by the rows' physical place) instead of finding the rows by
+// their keys: that path ends in the same rows, journal and outbox as the
+// other, on a dataset large enough to span many pages and batches.
+func TestPageRangesReachTheSameState(t *testing.T) {
+	dir, gen := generated(t, GenerateOptions{Users: 600, Overlap: 5, Seed: 7})
+	engines(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := newService(t, db)
+		if _, err := s.Import(ctx, ImportOptions{Dir: dir, MaxRejects: -1}); err != nil {
+			t.Fatal(err)
+		}
+		before := snapshot(t, db)
+		req := Request{Source: gen.Source, Target: gen.Target, OnConflict: OnConflictSkip}
+		at := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+		var states, journals, outboxes []map[string][]string
+		var reports []MigrateResult
+		for _, scan := range []bool{false, true} {
+			res, err := s.Migrate(ctx, MigrateOptions{Request: req, BatchRows: 50, scanAll: scan, at: at})
+			if err != nil {
+				t.Fatalf("merge (page ranges %v): %v", scan, err)
+			}
+			states = append(states, snapshot(t, db))
+			journals = append(journals, journalOf(t, db, res.JobID))
+			outboxes = append(outboxes, queuedBy(t, db, res.JobID))
+			if _, err := s.Rollback(ctx, RollbackOptions{Job: res.JobID}); err != nil {
+				t.Fatalf("rollback (page ranges %v): %v", scan, err)
+			}
+			wantSnapshot(t, "after the rollback", snapshot(t, db), before)
+			res.JobID, res.Duration = 0, 0
+			reports = append(reports, res)
+		}
+		if reports[0].Changes["user"] < 200 {
+			t.Fatalf("the merge changed %d users: the dataset is too small to span pages", reports[0].Changes["user"])
+		}
+		wantSnapshot(t, "merged by page ranges", states[1], states[0])
+		wantSnapshot(t, "journal by page ranges", journals[1], journals[0])
+		wantSnapshot(t, "outbox by page ranges", outboxes[1], outboxes[0])
+		wantEqual(t, "report by page ranges", reports[1], reports[0])
+	})
+}
+
+// journalOf is a job's journal, entry by entry, images canonical, by table.
+func journalOf(t *testing.T, db *store.DB, job int64) map[string][]string {
+	t.Helper()
+	return rowsOf(t, db, `SELECT entity, entity_key || ' ' || action, before, after FROM ferry_journal WHERE job_id = ?`, job)
+}
+
+// queuedBy is what a job queued for the search index, by entity.
+func queuedBy(t *testing.T, db *store.DB, job int64) map[string][]string {
+	t.Helper()
+	return rowsOf(t, db, `SELECT entity, entity_key, '', '' FROM ferry_outbox WHERE job_id = ?`, job)
+}
+
+// rowsOf groups a query's rows by their first column, sorted; the third
+// and fourth columns are row images, compared in canonical form.
+func rowsOf(t *testing.T, db *store.DB, q string, args ...any) map[string][]string {
+	t.Helper()
+	rows, err := db.Query(context.Background(), q, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string][]string{}
+	for rows.Next() {
+		var group, what, before, after string
+		if err := rows.Scan(&group, &what, &before, &after); err != nil {
+			t.Fatal(err)
+		}
+		for _, img := range []*string{&before, &after} {
+			if *img != "" {
+				*img = canonicalImage(t, *img)
+			}
+		}
+		out[group] = append(out[group], what+" "+before+" "+after)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range out {
+		sort.Strings(v)
+	}
+	return out
 }
