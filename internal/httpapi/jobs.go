@@ -102,7 +102,7 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request, a api) {
 		fail(w, r, a, err, nil)
 		return
 	}
-	respond(w, r, a, http.StatusOK, res)
+	respondEncoded(w, r, a, http.StatusOK, res)
 }
 
 // listLoader reads the list f selects, as GET /v1/jobs answers it.
@@ -155,7 +155,7 @@ func (s *Server) job(w http.ResponseWriter, r *http.Request, a api) (int64, jobA
 
 func (s *Server) getJob(w http.ResponseWriter, r *http.Request, a api) {
 	if _, j, ok := s.job(w, r, a); ok {
-		respond(w, r, a, http.StatusOK, j.view)
+		respondEncoded(w, r, a, http.StatusOK, j.view)
 	}
 }
 
