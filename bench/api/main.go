@@ -201,8 +201,12 @@ type loadResult struct {
 	// generator sent late (no client free, or this process not scheduled
 	// in time on a busy machine) counts its wait; service runs from when
 	// it was actually sent, which is the server's share alone.
-	latencies      []time.Duration
-	service        []time.Duration
+	latencies []time.Duration
+	service   []time.Duration
+	// first and after are the latencies of the requests due in the load's
+	// first second and after it: the merge's start (its plan) and its
+	// steady state. latencies holds both, and is the headline.
+	first, after   []time.Duration
 	errors, late   int64
 	sent           int64
 	elapsed, merge time.Duration
@@ -221,6 +225,7 @@ func load(ctx context.Context, c config, call func(string, string, any) (int, []
 	var jobStatus atomic.Value
 	jobStatus.Store("queued")
 	due := make(chan time.Time, max(c.Rate, c.Workers))
+	began := time.Now()
 	var wg sync.WaitGroup
 	for range c.Workers {
 		wg.Add(1)
@@ -237,8 +242,14 @@ func load(ctx context.Context, c config, call func(string, string, any) (int, []
 				status, body, err := call("GET", path, nil)
 				took := time.Since(start)
 				mu.Lock()
-				r.latencies = append(r.latencies, took+start.Sub(at))
+				lat := took + start.Sub(at)
+				r.latencies = append(r.latencies, lat)
 				r.service = append(r.service, took)
+				if at.Sub(began) < time.Second {
+					r.first = append(r.first, lat)
+				} else {
+					r.after = append(r.after, lat)
+				}
 				if err != nil || status != http.StatusOK {
 					r.errors++
 				}
@@ -254,10 +265,9 @@ func load(ctx context.Context, c config, call func(string, string, any) (int, []
 			}
 		}()
 	}
-	start := time.Now()
 	interval := time.Second / time.Duration(c.Rate)
-	next := start
-	deadline := start.Add(c.Duration)
+	next := began
+	deadline := began.Add(c.Duration)
 	ended := time.Time{}
 	for time.Now().Before(deadline) {
 		st := jobStatus.Load().(string)
@@ -281,9 +291,9 @@ func load(ctx context.Context, c config, call func(string, string, any) (int, []
 	}
 	close(due)
 	wg.Wait()
-	r.elapsed = time.Since(start)
+	r.elapsed = time.Since(began)
 	if !ended.IsZero() {
-		r.merge = ended.Sub(start)
+		r.merge = ended.Sub(began)
 	} else {
 		r.final = "still " + jobStatus.Load().(string)
 	}
@@ -294,6 +304,8 @@ func load(ctx context.Context, c config, call func(string, string, any) (int, []
 func (r *loadResult) report(w io.Writer, c config) {
 	slices.Sort(r.latencies)
 	slices.Sort(r.service)
+	slices.Sort(r.first)
+	slices.Sort(r.after)
 	q := func(l []time.Duration, p float64) time.Duration {
 		if len(l) == 0 {
 			return 0
@@ -311,5 +323,12 @@ func (r *loadResult) report(w io.Writer, c config) {
 		d          []time.Duration
 	}{{"latency", "from when each request was due", r.latencies}, {"service", "from when each request was sent", r.service}} {
 		fmt.Fprintf(w, "  %-9s p50 %s, p90 %s, p99 %s, max %s (%s)\n", l.name+":", ms(q(l.d, .5)), ms(q(l.d, .9)), ms(q(l.d, .99)), ms(q(l.d, 1)), l.from)
+	}
+	// The headline is the whole run's; these say where its tail is.
+	for _, l := range []struct {
+		name string
+		d    []time.Duration
+	}{{"first second", r.first}, {"after it", r.after}} {
+		fmt.Fprintf(w, "    %-13s %d requests, p50 %s, p99 %s, max %s (latency from when due)\n", l.name+":", len(l.d), ms(q(l.d, .5)), ms(q(l.d, .99)), ms(q(l.d, 1)))
 	}
 }

@@ -22,7 +22,8 @@ import (
 // Two ferry serve processes on one database: the one that accepts a merge
 // need not be the one that runs it, the job runs once, the server that
 // syncs the search index brings it in step (from the request to a
-// verified index), and SIGTERM ends each server cleanly.
+// verified index, on Elasticsearch and on OpenSearch), and SIGTERM ends
+// each server cleanly.
 func TestTwoServersShareJobs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
@@ -32,6 +33,12 @@ func TestTwoServersShareJobs(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("building ferry: %v\n%s", err, out)
 	}
+	for _, backend := range []string{"elasticsearch", "opensearch"} {
+		t.Run(backend, func(t *testing.T) { twoServersShareJobs(t, bin, backend) })
+	}
+}
+
+func twoServersShareJobs(t *testing.T, bin, backend string) {
 	for engine, dbURL := range storetest.URLs(t) {
 		t.Run(engine, func(t *testing.T) {
 			ferry := func(args ...string) []byte {
@@ -48,11 +55,15 @@ func TestTwoServersShareJobs(t *testing.T) {
 				t.Fatal(err)
 			}
 			cluster := searchtest.Start(t)
+			if backend == "opensearch" {
+				cluster.OpenSearch()
+			}
+			search := []string{"--search-url", cluster.URL, "--search-backend", backend}
 			// The index as the platform had it before the merge.
-			ferry("search", "reindex", "--tenant", "0111", "--search-url", cluster.URL)
-			ferry("search", "reindex", "--tenant", "0222", "--search-url", cluster.URL)
+			ferry(append([]string{"search", "reindex", "--tenant", "0111"}, search...)...)
+			ferry(append([]string{"search", "reindex", "--tenant", "0222"}, search...)...)
 			front := startServe(t, bin, dbURL, "-1") // accepts, runs nothing
-			back := startServe(t, bin, dbURL, "1", "--search-url", cluster.URL)
+			back := startServe(t, bin, dbURL, "1", search...)
 
 			body := `{"sourceRootOrgId": "0111", "targetRootOrgId": "0222", "onConflict": "skip"}`
 			status, reply := request(t, "POST", front.url+"/v1/tenant/migrate", tok.Token, body)
@@ -89,7 +100,7 @@ func TestTwoServersShareJobs(t *testing.T) {
 			for _, tenant := range []string{"0222", "0111"} {
 				for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 					var err error
-					index, err = exec.Command(bin, "--db", dbURL, "--json", "search", "verify", "--tenant", tenant, "--search-url", cluster.URL).Output()
+					index, err = exec.Command(bin, append([]string{"--db", dbURL, "--json", "search", "verify", "--tenant", tenant}, search...)...).Output()
 					if err == nil {
 						break
 					}

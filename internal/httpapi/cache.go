@@ -22,10 +22,20 @@ import (
 // request for it starts that query in the background and is answered
 // from memory still, so a key polled steadily is read again before it
 // expires and its requests never wait for the database (which, under a
-// merge, means waiting for a connection the merge holds).
+// merge, means waiting for a connection the merge holds). A cache with a
+// grace goes on serving a value past its ttl, for at most grace more,
+// while the refresh it started is in flight, instead of making requests
+// wait for that refresh: a value is then at most ttl+grace old, and
+// normally under ttl. A key no one asks for until it has expired is read
+// again, and waited for, as if it had never been kept.
+//
+// After a change this process made, refresh reads a key again and stores
+// what it read over the older value, which is served until then; a value
+// never replaces one read by a query that began later.
 type cache[K comparable, V any] struct {
 	ttl          time.Duration
 	refreshAfter time.Duration // 0: never ahead of expiry
+	grace        time.Duration // how long past ttl a value being refreshed is served
 	// max bounds the keys kept (clients choose them); past it, expired
 	// entries are dropped, and all of them if none is.
 	max int
@@ -48,6 +58,7 @@ type flight[V any] struct {
 	done chan struct{}
 	v    V
 	err  error
+	at   time.Time // when its query began
 }
 
 // loadTimeout bounds a shared query, which runs apart from the request
@@ -64,6 +75,13 @@ func (c *cache[K, V]) refreshingAhead() *cache[K, V] {
 	return c
 }
 
+// servingStale makes c serve a value for up to grace past its ttl while
+// its refresh is in flight; it needs refreshingAhead.
+func (c *cache[K, V]) servingStale(grace time.Duration) *cache[K, V] {
+	c.grace = grace
+	return c
+}
+
 // get returns k's value, from memory when it was read less than ttl ago,
 // or else from load. A cache with no ttl always loads.
 func (c *cache[K, V]) get(ctx context.Context, k K, load func(context.Context) (V, error)) (V, error) {
@@ -72,8 +90,12 @@ func (c *cache[K, V]) get(ctx context.Context, k K, load func(context.Context) (
 	}
 	c.mu.Lock()
 	if e, ok := c.items[k]; ok {
-		if age := c.now().Sub(e.at); age < c.ttl {
-			if _, busy := c.inflight[k]; !busy && c.refreshAfter > 0 && age >= c.refreshAfter {
+		age := c.now().Sub(e.at)
+		f, busy := c.inflight[k]
+		// Past the ttl, only a refresh begun after e's own query makes e
+		// worth serving a while longer: an older query would not replace it.
+		if age < c.ttl || busy && !f.at.Before(e.at) && age < c.ttl+c.grace {
+			if !busy && c.refreshAfter > 0 && age >= c.refreshAfter {
 				f, gen, at := c.begin(k)
 				go func() {
 					// A panic here has no request to answer: the value
@@ -105,9 +127,9 @@ func (c *cache[K, V]) get(ctx context.Context, k K, load func(context.Context) (
 
 // begin records a query of k in flight; c.mu is held.
 func (c *cache[K, V]) begin(k K) (f *flight[V], gen uint64, at time.Time) {
-	f = &flight[V]{done: make(chan struct{})}
+	f = &flight[V]{done: make(chan struct{}), at: c.now()}
 	c.inflight[k] = f
-	return f, c.gen, c.now()
+	return f, c.gen, f.at
 }
 
 // run makes the query of flight f and records its outcome.
@@ -130,14 +152,15 @@ func (c *cache[K, V]) run(ctx context.Context, k K, f *flight[V], gen uint64, at
 
 var errLoadPanicked = errors.New("reading the value failed")
 
-// finish stores a flight's value, unless it failed or a forget came
-// after it began, and lets its waiters go.
+// finish stores a flight's value, unless it failed, a forget came after
+// it began or the value kept was read by a query that began later, and
+// lets its waiters go.
 func (c *cache[K, V]) finish(k K, f *flight[V], gen uint64, at time.Time) {
 	c.mu.Lock()
 	if c.inflight[k] == f {
 		delete(c.inflight, k)
 	}
-	if f.err == nil && gen == c.gen {
+	if e, ok := c.items[k]; f.err == nil && gen == c.gen && (!ok || !at.Before(e.at)) {
 		if len(c.items) >= c.max {
 			c.prune()
 		}
@@ -172,4 +195,53 @@ func (c *cache[K, V]) forget() {
 	clear(c.inflight)
 	c.gen++
 	c.mu.Unlock()
+}
+
+// refresh reads k again now, after a change this process made, and
+// stores the value over the one kept, which other requests are served
+// until then; a query of k in flight, begun before, is no longer joined
+// and does not store its older value. If the read fails, nothing older
+// is served any more: c forgets every value. It returns the read's error.
+func (c *cache[K, V]) refresh(ctx context.Context, k K, load func(context.Context) (V, error)) error {
+	if c == nil || c.ttl <= 0 {
+		return nil
+	}
+	c.mu.Lock()
+	f, gen, at := c.begin(k)
+	c.mu.Unlock()
+	defer func() {
+		// Also when load panicked, and run's own defer set the error.
+		if f.err != nil {
+			c.forget()
+		}
+	}()
+	c.run(ctx, k, f, gen, at, load)
+	return f.err
+}
+
+// live are the keys whose values may still be served, or being read:
+// the keys a change must refresh for the next read to show it. An expired
+// value that no query is refreshing is dropped instead, so that the next
+// request for it reads the database.
+func (c *cache[K, V]) live() []K {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.now()
+	ks := make([]K, 0, len(c.items)+len(c.inflight))
+	for k, e := range c.items {
+		if _, busy := c.inflight[k]; !busy && now.Sub(e.at) >= c.ttl {
+			delete(c.items, k)
+			continue
+		}
+		ks = append(ks, k)
+	}
+	for k := range c.inflight {
+		if _, ok := c.items[k]; !ok {
+			ks = append(ks, k)
+		}
+	}
+	return ks
 }

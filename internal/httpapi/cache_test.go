@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -312,5 +313,206 @@ func waitFor(t *testing.T, ok func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatal("timed out")
 		}
+	}
+}
+
+// blocked is a load that counts its calls and, after the first, waits
+// for the test to release each: a refresh the database is slow to answer.
+func blocked() (func(context.Context) (int, error), *atomic.Int64, chan struct{}) {
+	var n atomic.Int64
+	release := make(chan struct{}, 10)
+	return func(context.Context) (int, error) {
+		v := int(n.Add(1))
+		if v > 1 {
+			<-release
+		}
+		return v, nil
+	}, &n, release
+}
+
+// With a grace, a value whose refresh is slow is served past its ttl for
+// at most the grace, while that refresh is in flight; then requests wait
+// for it. A value no one refreshed is never served past its ttl.
+func TestCacheServesStaleWhileRefreshing(t *testing.T) {
+	const ttl, grace = 200 * time.Millisecond, 800 * time.Millisecond
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		// at is how old the value is when asked for, after a request at
+		// half the ttl started its refresh (refreshed false: none did).
+		at        time.Duration
+		refreshed bool
+		wait      bool // the request waits for the database
+	}{
+		{"within the ttl", 150 * time.Millisecond, true, false},
+		{"just past the ttl", ttl, true, false},
+		{"within the grace", ttl + grace - time.Millisecond, true, false},
+		{"at the grace's end", ttl + grace, true, true},
+		{"past the ttl, no refresh", ttl, false, true},
+		{"within the ttl, no refresh", ttl - time.Millisecond, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, clk := testCache(ttl, 10)
+			c.refreshingAhead().servingStale(grace)
+			load, calls, release := blocked()
+			defer close(release)
+			if v, _ := c.get(ctx, "job", load); v != 1 {
+				t.Fatalf("first get: %d", v)
+			}
+			if tc.refreshed {
+				clk.add(ttl / 2)
+				if v, _ := c.get(ctx, "job", load); v != 1 {
+					t.Fatalf("at half the ttl: %d, want the cached 1", v)
+				}
+				waitFor(t, func() bool { return calls.Load() == 2 })
+				clk.add(tc.at - ttl/2)
+			} else {
+				clk.add(tc.at)
+			}
+			done := make(chan int, 1)
+			go func() { v, _ := c.get(ctx, "job", load); done <- v }()
+			select {
+			case v := <-done:
+				if tc.wait {
+					t.Fatalf("answered %d at once, want a wait for the database", v)
+				}
+				if v != 1 {
+					t.Fatalf("answered %d, want the kept 1", v)
+				}
+			case <-time.After(50 * time.Millisecond):
+				if !tc.wait {
+					t.Fatal("the request waited for the database")
+				}
+				release <- struct{}{}
+				if v := <-done; v != 2 {
+					t.Fatalf("after the wait: %d, want the fresh 2", v)
+				}
+			}
+		})
+	}
+}
+
+// refresh stores a fresh value over the kept one, which others are
+// served until then; an older query in flight is no longer joined and
+// does not overwrite it; a failed refresh forgets, so nothing older than
+// the change is served.
+func TestCacheRefresh(t *testing.T) {
+	ctx := context.Background()
+	val := func(v int) func(context.Context) (int, error) {
+		return func(context.Context) (int, error) { return v, nil }
+	}
+	none := func(context.Context) (int, error) { return 0, errors.New("the database was asked") }
+
+	t.Run("replaces", func(t *testing.T) {
+		c, _ := testCache(time.Hour, 10)
+		_, _ = c.get(ctx, "job", val(1))
+		if err := c.refresh(ctx, "job", val(2)); err != nil {
+			t.Fatal(err)
+		}
+		if v, err := c.get(ctx, "job", none); v != 2 || err != nil {
+			t.Fatalf("after refresh: %d %v, want 2 from memory", v, err)
+		}
+	})
+
+	t.Run("others served meanwhile", func(t *testing.T) {
+		c, _ := testCache(time.Hour, 10)
+		_, _ = c.get(ctx, "job", val(1))
+		release := make(chan struct{})
+		started := make(chan struct{})
+		done := make(chan error)
+		go func() {
+			done <- c.refresh(ctx, "job", func(context.Context) (int, error) { close(started); <-release; return 2, nil })
+		}()
+		<-started
+		if v, err := c.get(ctx, "job", none); v != 1 || err != nil {
+			t.Errorf("during the refresh: %d %v, want the kept 1 at once", v, err)
+		}
+		close(release)
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if v, _ := c.get(ctx, "job", none); v != 2 {
+			t.Errorf("after: %d, want 2", v)
+		}
+	})
+
+	t.Run("older query", func(t *testing.T) {
+		c, clk := testCache(200*time.Millisecond, 10)
+		release := make(chan struct{})
+		started := make(chan struct{})
+		older := make(chan int)
+		go func() {
+			v, _ := c.get(ctx, "job", func(context.Context) (int, error) { close(started); <-release; return 1, nil })
+			older <- v
+		}()
+		<-started
+		clk.add(time.Millisecond)
+		if err := c.refresh(ctx, "job", val(2)); err != nil {
+			t.Fatal(err)
+		}
+		// Expired, the fresh value is read again, not the older query
+		// joined.
+		clk.add(200 * time.Millisecond)
+		if v, _ := c.get(ctx, "job", val(3)); v != 3 {
+			t.Errorf("past the ttl: %d, want a fresh 3 (2 was too old, 1 older still)", v)
+		}
+		close(release)
+		if v := <-older; v != 1 {
+			t.Errorf("the older query's caller: %d, want its 1", v)
+		}
+		if v, _ := c.get(ctx, "job", none); v != 3 {
+			t.Errorf("after the older query answered: %d, want 3 (it must not overwrite)", v)
+		}
+	})
+
+	t.Run("fails", func(t *testing.T) {
+		c, _ := testCache(time.Hour, 10)
+		_, _ = c.get(ctx, "job", val(1))
+		_, _ = c.get(ctx, "other", val(1))
+		if err := c.refresh(ctx, "job", none); err == nil {
+			t.Fatal("no error")
+		}
+		for _, k := range []string{"job", "other"} {
+			if v, _ := c.get(ctx, k, val(2)); v != 2 {
+				t.Errorf("%s after a failed refresh: %d, want a fresh 2", k, v)
+			}
+		}
+	})
+
+	t.Run("off", func(t *testing.T) {
+		c, _ := testCache(-1, 10)
+		if err := c.refresh(ctx, "job", none); err != nil {
+			t.Errorf("a cache with no ttl refreshed: %v", err)
+		}
+	})
+}
+
+// live names the keys a change must refresh: the values still served and
+// the queries in flight, not the expired values, which it drops.
+func TestCacheLive(t *testing.T) {
+	ctx := context.Background()
+	c, clk := testCache(200*time.Millisecond, 10)
+	load, _ := counter()
+	_, _ = c.get(ctx, "expired", load)
+	clk.add(150 * time.Millisecond)
+	_, _ = c.get(ctx, "fresh", load)
+	release := make(chan struct{})
+	started := make(chan struct{})
+	go func() {
+		_, _ = c.get(ctx, "reading", func(context.Context) (int, error) { close(started); <-release; return 1, nil })
+	}()
+	<-started
+	defer close(release)
+	clk.add(50 * time.Millisecond)
+	got := c.live()
+	slices.Sort(got)
+	if want := []string{"fresh", "reading"}; !slices.Equal(got, want) {
+		t.Errorf("live: %v, want %v", got, want)
+	}
+	c.mu.Lock()
+	_, kept := c.items["expired"]
+	c.mu.Unlock()
+	if kept {
+		t.Error("the expired value was kept")
 	}
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -96,7 +97,17 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request, a api) {
 	if f.Limit == 0 {
 		f.Limit = 50 // engine.List's default, so that one key holds both spellings
 	}
-	res, err := s.lists.get(r.Context(), f, func(ctx context.Context) (json.RawMessage, error) {
+	res, err := s.lists.get(r.Context(), f, s.listLoader(f))
+	if err != nil {
+		fail(w, r, a, err, nil)
+		return
+	}
+	respondEncoded(w, r, a, http.StatusOK, res)
+}
+
+// listLoader reads the list f selects, as GET /v1/jobs answers it.
+func (s *Server) listLoader(f engine.Filter) func(context.Context) (json.RawMessage, error) {
+	return func(ctx context.Context) (json.RawMessage, error) {
 		jobs, err := engine.List(ctx, s.cfg.DB, f)
 		if err != nil {
 			return nil, err
@@ -106,47 +117,46 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request, a api) {
 			views = append(views, viewOf(j))
 		}
 		return encodeResult(map[string]any{"count": len(views), "jobs": views})
-	})
-	if err != nil {
-		fail(w, r, a, err, nil)
-		return
 	}
-	respond(w, r, a, http.StatusOK, res)
 }
 
-// loadJob reads the job the path names, answering the failure itself.
-func (s *Server) loadJob(w http.ResponseWriter, r *http.Request, a api) (engine.Job, bool) {
+// jobAnswer is a job as GET /v1/jobs/{id} and its event stream show it,
+// encoded once.
+type jobAnswer struct {
+	view  json.RawMessage
+	ended bool
+}
+
+// jobLoader reads job id.
+func (s *Server) jobLoader(id int64) func(context.Context) (jobAnswer, error) {
+	return func(ctx context.Context) (jobAnswer, error) {
+		j, err := engine.Get(ctx, s.cfg.DB, id)
+		if err != nil {
+			return jobAnswer{}, err
+		}
+		b, err := encodeResult(viewOf(j))
+		return jobAnswer{view: b, ended: ended(j.Status)}, err
+	}
+}
+
+// job is the job the path names, from the cache: at most as old as
+// docs/api.md says. It answers a failure itself.
+func (s *Server) job(w http.ResponseWriter, r *http.Request, a api) (int64, jobAnswer, bool) {
 	id, err := jobID(r)
 	if err == nil {
-		var j engine.Job
-		if j, err = engine.Get(r.Context(), s.cfg.DB, id); err == nil {
-			return j, true
+		var j jobAnswer
+		if j, err = s.jobs.get(r.Context(), id, s.jobLoader(id)); err == nil {
+			return id, j, true
 		}
 	}
 	fail(w, r, a, err, nil)
-	return engine.Job{}, false
+	return 0, jobAnswer{}, false
 }
 
-// getJob answers from the cache: what it shows is at most JobCacheTTL
-// old.
 func (s *Server) getJob(w http.ResponseWriter, r *http.Request, a api) {
-	id, err := jobID(r)
-	if err != nil {
-		fail(w, r, a, err, nil)
-		return
+	if _, j, ok := s.job(w, r, a); ok {
+		respondEncoded(w, r, a, http.StatusOK, j.view)
 	}
-	res, err := s.jobs.get(r.Context(), id, func(ctx context.Context) (json.RawMessage, error) {
-		j, err := engine.Get(ctx, s.cfg.DB, id)
-		if err != nil {
-			return nil, err
-		}
-		return encodeResult(viewOf(j))
-	})
-	if err != nil {
-		fail(w, r, a, err, nil)
-		return
-	}
-	respond(w, r, a, http.StatusOK, res)
 }
 
 func (s *Server) cancelJob(w http.ResponseWriter, r *http.Request, a api) {
@@ -156,7 +166,7 @@ func (s *Server) cancelJob(w http.ResponseWriter, r *http.Request, a api) {
 		return
 	}
 	j, err := s.cfg.Engine.Cancel(r.Context(), id)
-	s.jobsChanged()
+	s.jobsChanged(r.Context(), err, id)
 	if err != nil {
 		fail(w, r, a, err, nil)
 		return
@@ -187,7 +197,7 @@ func (s *Server) rollbackJob(w http.ResponseWriter, r *http.Request, a api) {
 		}
 	}
 	j, err := s.cfg.Tenant.SubmitRollback(r.Context(), id, body.Force)
-	s.jobsChanged()
+	s.jobsChanged(r.Context(), err, j.ID)
 	if err != nil {
 		fail(w, r, a, err, nil)
 		return
@@ -198,15 +208,15 @@ func (s *Server) rollbackJob(w http.ResponseWriter, r *http.Request, a api) {
 }
 
 // jobEvents streams a job's state as server-sent events: an event
-// whenever the job record changes, read from the database, so that it
-// follows a job whichever ferry serve process runs it, and a last "end"
-// event when the job has ended.
+// whenever the job's answer changes, read through the same cache as GET
+// /v1/jobs/{id} (so however many clients follow a job, the database is
+// read for it as for one, and a job whichever ferry serve process runs it
+// is followed), and a last "end" event when the job has ended.
 func (s *Server) jobEvents(w http.ResponseWriter, r *http.Request, a api) {
-	j, ok := s.loadJob(w, r, a)
+	id, j, ok := s.job(w, r, a)
 	if !ok {
 		return
 	}
-	id := j.ID
 	var err error
 	flusher, ok := w.(http.Flusher)
 	if !ok {
@@ -222,17 +232,15 @@ func (s *Server) jobEvents(w http.ResponseWriter, r *http.Request, a api) {
 	defer tick.Stop()
 	keepAlive := time.NewTicker(15 * time.Second)
 	defer keepAlive.Stop()
-	last := ""
+	var last json.RawMessage
 	for {
-		view := viewOf(j)
-		b, _ := json.Marshal(view)
-		if string(b) != last {
-			last = string(b)
-			fmt.Fprintf(w, "event: progress\nid: %d-%d\ndata: %s\n\n", j.ID, time.Now().UnixMilli(), b)
+		if !bytes.Equal(j.view, last) {
+			last = j.view
+			fmt.Fprintf(w, "event: progress\nid: %d-%d\ndata: %s\n\n", id, time.Now().UnixMilli(), j.view)
 			flusher.Flush()
 		}
-		if ended(j.Status) {
-			fmt.Fprintf(w, "event: end\ndata: %s\n\n", b)
+		if j.ended {
+			fmt.Fprintf(w, "event: end\ndata: %s\n\n", j.view)
 			flusher.Flush()
 			return
 		}
@@ -247,7 +255,7 @@ func (s *Server) jobEvents(w http.ResponseWriter, r *http.Request, a api) {
 			continue
 		case <-tick.C:
 		}
-		if j, err = engine.Get(r.Context(), s.cfg.DB, id); err != nil {
+		if j, err = s.jobs.get(r.Context(), id, s.jobLoader(id)); err != nil {
 			return
 		}
 	}

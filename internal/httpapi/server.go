@@ -48,10 +48,13 @@ type Config struct {
 	// search index's sync).
 	Background []func(ctx context.Context)
 	// JobCacheTTL is how long an answer to GET /v1/jobs/{id} or GET
-	// /v1/jobs is kept in memory: the most it lags the database, where a
-	// job another process started or changed shows within it. 0 means
-	// 200 ms; a negative value reads the database on every request.
-	// Cancel and rollback always read the database.
+	// /v1/jobs (and its event stream) is kept in memory: how much it
+	// normally lags the database, where a job another process started or
+	// changed shows within it. Once half of it is gone the answer is read
+	// again in the background; while that read is slow, the answer is
+	// served for up to 4 ttls more, so the most it lags is 5 ttls. 0 means
+	// 200 ms (1 s at most); a negative value reads the database on every
+	// request. Cancel and rollback always read the database.
 	JobCacheTTL time.Duration
 	// TokenCacheTTL is how long a verified token is trusted without asking
 	// the database again: the longest a token revoked (by ferry token
@@ -69,6 +72,12 @@ const (
 	DefaultJobCacheTTL   = 200 * time.Millisecond
 	DefaultTokenCacheTTL = 5 * time.Second
 )
+
+// jobCacheGrace is how many ttls more a job answer whose refresh is slow
+// is served while the refresh is in flight: a job answer is at most
+// (1+jobCacheGrace) × JobCacheTTL old, 1 s by default. A verified token
+// has no grace: its ttl bounds how long a revoked token works.
+const jobCacheGrace = 4
 
 // Server is one ferry serve process.
 type Server struct {
@@ -89,7 +98,7 @@ type Server struct {
 	// (never the secret); jobs and lists the encoded answers of the status
 	// requests, by job and by filter.
 	tokens *cache[[sha256.Size]byte, auth.Token]
-	jobs   *cache[int64, json.RawMessage]
+	jobs   *cache[int64, jobAnswer]
 	lists  *cache[engine.Filter, json.RawMessage]
 }
 
@@ -119,8 +128,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Log, readyCh: make(chan struct{}), stopping: make(chan struct{}), touched: map[int64]time.Time{}}
 	s.tokens = newCache[[sha256.Size]byte, auth.Token](ttlOr(cfg.TokenCacheTTL, DefaultTokenCacheTTL), 1024).refreshingAhead()
-	s.jobs = newCache[int64, json.RawMessage](ttlOr(cfg.JobCacheTTL, DefaultJobCacheTTL), 4096).refreshingAhead()
-	s.lists = newCache[engine.Filter, json.RawMessage](ttlOr(cfg.JobCacheTTL, DefaultJobCacheTTL), 256).refreshingAhead()
+	jobTTL := ttlOr(cfg.JobCacheTTL, DefaultJobCacheTTL)
+	s.jobs = newCache[int64, jobAnswer](jobTTL, 4096).refreshingAhead().servingStale(jobCacheGrace * jobTTL)
+	s.lists = newCache[engine.Filter, json.RawMessage](jobTTL, 256).refreshingAhead().servingStale(jobCacheGrace * jobTTL)
 	if cfg.Workers >= 0 {
 		s.worker = cfg.Engine.NewWorker(cfg.Tenant.Handlers(cfg.Jobs), engine.WorkerOptions{Concurrency: max(cfg.Workers, 1), Poll: cfg.Poll})
 	}
@@ -136,11 +146,34 @@ func ttlOr(ttl, def time.Duration) time.Duration {
 	return ttl
 }
 
-// jobsChanged drops the cached job answers after this process changed a
-// job (queued, cancelled, rolled back), so that its own next reads show it.
-func (s *Server) jobsChanged() {
-	s.jobs.forget()
-	s.lists.forget()
+// jobsChanged brings the cached job answers up to date after this process
+// changed jobs (queued, cancelled, rolled back): before the change is
+// answered, it reads again the jobs it names and every list kept, so that
+// the client's next read shows the change, while other requests are
+// answered what was kept until each new value is in, instead of all
+// waiting for the database at once. A change that failed may or may not
+// have been committed: then every job answer is forgotten.
+func (s *Server) jobsChanged(ctx context.Context, failed error, ids ...int64) {
+	if failed != nil {
+		s.jobs.forget()
+		s.lists.forget()
+		return
+	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 4) // a few of the pool's connections, not all
+	refresh := func(fn func()) {
+		sem <- struct{}{}
+		wg.Go(func() { defer func() { <-sem }(); fn() })
+	}
+	for _, id := range ids {
+		if id > 0 {
+			refresh(func() { _ = s.jobs.refresh(ctx, id, s.jobLoader(id)) })
+		}
+	}
+	for _, f := range s.lists.live() {
+		refresh(func() { _ = s.lists.refresh(ctx, f, s.listLoader(f)) })
+	}
+	wg.Wait()
 }
 
 // Handler is the service's HTTP handler, for tests and for embedding.

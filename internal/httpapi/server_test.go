@@ -461,6 +461,91 @@ func TestCachedJobs(t *testing.T) {
 	})
 }
 
+// A change this server makes is in its cached answers before it is
+// answered: the job it queued or cancelled, read again then, and every
+// list it keeps, so that its client's next read shows the change without
+// any request waiting for the database. Another server's later change
+// shows only within the ttl, proof that the answer is the one kept.
+func TestCachedJobsOwnChanges(t *testing.T) {
+	engines(t, func(t *testing.T, db *store.DB) {
+		importExample(t, db)
+		a := startServer(t, db, httpapi.Config{Workers: -1, JobCacheTTL: time.Hour})
+		b := startServer(t, db, httpapi.Config{Workers: -1})
+		admin := token(t, db, auth.Admin)
+		list := func(path string) map[int64]string {
+			t.Helper()
+			var l struct {
+				Jobs []httpapi.JobView `json:"jobs"`
+			}
+			r := a.call("GET", path, admin, nil)
+			if r.Status != 200 || json.Unmarshal(r.Result, &l) != nil {
+				t.Fatalf("GET %s: %d %s", path, r.Status, r.Result)
+			}
+			m := map[int64]string{}
+			for _, j := range l.Jobs {
+				m[j.ID] = j.Status
+			}
+			return m
+		}
+		job := func(id int64) string {
+			t.Helper()
+			var j httpapi.JobView
+			r := a.call("GET", fmt.Sprintf("/v1/jobs/%d", id), admin, nil)
+			if r.Status != 200 || json.Unmarshal(r.Result, &j) != nil {
+				t.Fatalf("GET /v1/jobs/%d: %d %s", id, r.Status, r.Result)
+			}
+			return j.Status
+		}
+		lists := []string{"/v1/jobs", "/v1/jobs?limit=20", "/v1/jobs?kind=tenant"}
+		for _, l := range lists {
+			list(l) // kept for an hour
+		}
+		merge := map[string]any{"sourceRootOrgId": source, "targetRootOrgId": target, "onConflict": "skip"}
+		for _, cancelOn := range []*server{b, a} {
+			queued := accepted(t, a.call("POST", "/v1/tenant/migrate", admin, merge))
+			for _, l := range lists {
+				if st := list(l)[queued.Job]; st != "queued" {
+					t.Errorf("%s right after a queued job %d: %q, want it queued", l, queued.Job, st)
+				}
+			}
+			if c := cancelOn.call("POST", fmt.Sprintf("/v1/jobs/%d/cancel", queued.Job), admin, nil); c.Status != 200 {
+				t.Fatalf("cancel: %d %s", c.Status, c.errMsg())
+			}
+			want := "cancelled"
+			if cancelOn == b {
+				// a read the job when it queued it and keeps it an hour.
+				want = "queued"
+			}
+			if st := job(queued.Job); st != want {
+				t.Errorf("a's job %d after its cancel on %s: %s, want %s", queued.Job, map[*server]string{a: "a", b: "b"}[cancelOn], st, want)
+			}
+			for _, l := range lists {
+				if st := list(l)[queued.Job]; st != want {
+					t.Errorf("%s after the cancel: job %d %q, want %s", l, queued.Job, st, want)
+				}
+			}
+			if cancelOn == b {
+				// a's own cancel fails (b's came first), and a forgets.
+				if c := a.call("POST", fmt.Sprintf("/v1/jobs/%d/cancel", queued.Job), admin, nil); c.Status != http.StatusConflict {
+					t.Fatalf("cancel on a after b: %d %s, want 409", c.Status, c.errMsg())
+				}
+				if st := job(queued.Job); st != "cancelled" {
+					t.Errorf("a's job after its failed cancel: %s, want cancelled", st)
+				}
+			}
+			// The event stream reads the same answers: it ends at once.
+			select {
+			case ev := <-a.events(admin, queued.Job):
+				if len(ev) == 0 || ev[len(ev)-1] != "end" {
+					t.Errorf("events of the cancelled job: %v, want them to end", ev)
+				}
+			case <-time.After(10 * time.Second):
+				t.Error("the event stream of a cancelled job did not end")
+			}
+		}
+	})
+}
+
 // Every malformed or refused request is a 400 that says what is wrong;
 // a refused plan lists every reason at once.
 func TestBadRequests(t *testing.T) {

@@ -74,7 +74,7 @@ func (s *Server) migrate(w http.ResponseWriter, r *http.Request, a api) {
 		return
 	}
 	job, p, err := s.cfg.Tenant.Submit(r.Context(), req)
-	s.jobsChanged()
+	s.jobsChanged(r.Context(), err, job.ID)
 	if err != nil {
 		fail(w, r, a, err, planResult(p))
 		return
