@@ -37,6 +37,9 @@ type MigrateOptions struct {
 	// at, when set, is the merge's time (the touched rows' dates), so
 	// that tests can compare two merges row for row.
 	at time.Time
+	// afterBatch, when set, is called after each committed batch (tests
+	// interrupt a merge with it).
+	afterBatch func()
 }
 
 // MigrateResult is a merge's report.
@@ -62,10 +65,13 @@ type mergeCheckpoint struct {
 	At time.Time `json:"at"`
 	// Planned says the plan is stored (sb_merge_plan); Plan is read from
 	// there, not kept in the checkpoint.
-	Planned    bool     `json:"planned"`
-	Plan       *Plan    `json:"-"`
-	Closure    []string `json:"closure"`
-	TgtClosure []string `json:"targetClosure"`
+	Planned bool  `json:"planned"`
+	Plan    *Plan `json:"-"`
+	// Closure and TgtClosure are the child orgs of the source and the
+	// target, stored beside the plan (closures); the checkpoints of
+	// earlier versions carry them here.
+	Closure    []string `json:"closure,omitempty"`
+	TgtClosure []string `json:"targetClosure,omitempty"`
 	Step       int      `json:"step"`
 	// StepRows are the plan's counts per step, in step order (absent from
 	// the checkpoints of earlier versions).
@@ -114,8 +120,12 @@ func (s *Service) Migrate(ctx context.Context, opts MigrateOptions) (res Migrate
 	if err := run.LoadCheckpoint(&cp); err != nil {
 		return res, err
 	}
+	var closures mergeClosures
 	if cp.Planned {
 		if cp.Plan, err = loadPlan(ctx, s.DB, run.Job.ID); err != nil {
+			return res, err
+		}
+		if closures, err = loadClosures(ctx, s.DB, run.Job.ID); err != nil {
 			return res, err
 		}
 	}
@@ -137,8 +147,9 @@ func (s *Service) Migrate(ctx context.Context, opts MigrateOptions) (res Migrate
 			if len(p.Conflicts) > 0 && req.OnConflict == OnConflictFail {
 				return nil
 			}
-			cp = mergeCheckpoint{At: m.at, Planned: true, Plan: p, Closure: m.closure, TgtClosure: m.tgtClosure, StepRows: p.stepRows, Changes: map[string]int64{}}
-			if _, err := tx.Exec(ctx, `INSERT INTO sb_merge_plan (job_id, plan) VALUES (?, ?)`, run.Job.ID, string(mustJSON(p))); err != nil {
+			cp = mergeCheckpoint{At: m.at, Planned: true, Plan: p, StepRows: p.stepRows, Changes: map[string]int64{}}
+			closures := mergeClosures{Source: m.closure, Target: m.tgtClosure}
+			if _, err := tx.Exec(ctx, `INSERT INTO sb_merge_plan (job_id, plan, closures) VALUES (?, ?, ?)`, run.Job.ID, string(mustJSON(p)), string(mustJSON(closures))); err != nil {
 				return err
 			}
 			return run.Checkpoint(ctx, tx, "planned", cp, nil)
@@ -154,7 +165,10 @@ func (s *Service) Migrate(ctx context.Context, opts MigrateOptions) (res Migrate
 			return res, &PlanError{Plan: p, Code: ferry.ECONFLICT}
 		}
 	} else {
-		if m, err = s.resume(ctx, req, &cp); err != nil {
+		if len(cp.Closure) > 0 || len(cp.TgtClosure) > 0 {
+			closures = mergeClosures{Source: cp.Closure, Target: cp.TgtClosure}
+		}
+		if m, err = s.resume(ctx, req, &cp, closures); err != nil {
 			return res, err
 		}
 	}
@@ -190,7 +204,7 @@ func nonZero(m map[string]int64) map[string]int64 {
 
 // resume rebuilds an interrupted merge's steps from its checkpoint. The
 // request is not validated again: its users may already be the target's.
-func (s *Service) resume(ctx context.Context, req Request, cp *mergeCheckpoint) (*mergeCtx, error) {
+func (s *Service) resume(ctx context.Context, req Request, cp *mergeCheckpoint, closures mergeClosures) (*mergeCtx, error) {
 	g, err := loadOrgs(ctx, s.DB)
 	if err != nil {
 		return nil, err
@@ -199,7 +213,7 @@ func (s *Service) resume(ctx context.Context, req Request, cp *mergeCheckpoint) 
 	if src == nil || tgt == nil {
 		return nil, ferry.Errorf(ferry.ECONFLICT, "an organisation of the interrupted merge is gone: it cannot be resumed")
 	}
-	m := &mergeCtx{d: s.DB.Dialect(), req: req, src: src, tgt: tgt, at: cp.At, closure: cp.Closure, tgtClosure: cp.TgtClosure}
+	m := &mergeCtx{d: s.DB.Dialect(), req: req, src: src, tgt: tgt, at: cp.At, closure: closures.Source, tgtClosure: closures.Target}
 	m.srcHash, m.tgtHash = hashtag(ctx, s.DB, src), hashtag(ctx, s.DB, tgt)
 	if cp.Changes == nil {
 		cp.Changes = map[string]int64{}
@@ -268,6 +282,9 @@ func (s *Service) runSteps(ctx context.Context, run *engine.Run, m *mergeCtx, st
 			}
 			done += n
 			tr.Update(done, done)
+			if opts.afterBatch != nil {
+				opts.afterBatch()
+			}
 			if !more {
 				break
 			}
@@ -781,6 +798,29 @@ func setColumns(t *Table, st *step) []string {
 		}
 	}
 	return cols
+}
+
+// mergeClosures are the child orgs a merge found before its first change.
+type mergeClosures struct {
+	Source []string `json:"source"`
+	Target []string `json:"target"`
+}
+
+// loadClosures reads the child orgs a merge job stored beside its plan;
+// none for a job of an earlier version, whose checkpoint has them.
+func loadClosures(ctx context.Context, q store.Querier, job int64) (mergeClosures, error) {
+	var c mergeClosures
+	var text string
+	if err := q.QueryRow(ctx, `SELECT closures FROM sb_merge_plan WHERE job_id = ?`, job).Scan(&text); err != nil {
+		return c, fmt.Errorf("the child orgs of merge job %d: %w", job, err)
+	}
+	if text == "" {
+		return c, nil
+	}
+	if err := json.Unmarshal([]byte(text), &c); err != nil {
+		return c, fmt.Errorf("the child orgs of merge job %d: %w", job, err)
+	}
+	return c, nil
 }
 
 // loadPlan reads the plan a merge job stored before its first change.

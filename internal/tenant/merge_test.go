@@ -2,8 +2,11 @@ package tenant
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -305,4 +308,95 @@ func rowsOf(t *testing.T, db *store.DB, q string, args ...any) map[string][]stri
 		sort.Strings(v)
 	}
 	return out
+}
+
+// The child orgs a merge found are stored once beside its plan, not in the
+// checkpoint every batch rewrites; an interrupted merge resumes with them,
+// and so does one whose checkpoint, written by an earlier version, still
+// carries them.
+func TestResumedMergeKeepsItsChildOrgs(t *testing.T) {
+	dir, gen := generated(t, GenerateOptions{Users: 300, Overlap: 5, Seed: 3})
+	engines(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := newService(t, db)
+		if _, err := s.Import(ctx, ImportOptions{Dir: dir, MaxRejects: -1}); err != nil {
+			t.Fatal(err)
+		}
+		before := snapshot(t, db)
+		req := Request{Source: gen.Source, Target: gen.Target, OnConflict: OnConflictSkip}
+		at := time.Date(2026, 12, 3, 11, 0, 0, 0, time.UTC)
+		ref, err := s.Migrate(ctx, MigrateOptions{Request: req, BatchRows: 40, at: at})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := snapshot(t, db)
+		if ref.Changes["organisation"] < 3 {
+			t.Fatalf("the merge moved %d orgs: the dataset has too few child orgs", ref.Changes["organisation"])
+		}
+		if _, err := s.Rollback(ctx, RollbackOptions{Job: ref.JobID}); err != nil {
+			t.Fatal(err)
+		}
+		wantSnapshot(t, "after the rollback", snapshot(t, db), before)
+
+		for _, old := range []bool{false, true} {
+			// Interrupted after its first batch: the checkpoint has the
+			// plan and one batch.
+			ictx, cancel := context.WithCancel(ctx)
+			_, err := s.Migrate(ictx, MigrateOptions{Request: req, BatchRows: 40, at: at, afterBatch: cancel})
+			cancel()
+			if err == nil {
+				t.Fatal("the interrupted merge finished")
+			}
+			job := jobOfKind(t, db, "tenant.migrate")
+			var cpText, closures string
+			if err := db.QueryRow(ctx, `SELECT checkpoint, closures FROM ferry_job j JOIN sb_merge_plan p ON p.job_id = j.id WHERE j.id = ?`, job).Scan(&cpText, &closures); err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(cpText, `"closure"`) {
+				t.Errorf("the checkpoint carries the child orgs: %.200s", cpText)
+			}
+			if old {
+				// As an earlier version wrote it: the child orgs in the
+				// checkpoint, none beside the plan.
+				var cp map[string]any
+				var c mergeClosures
+				if err := json.Unmarshal([]byte(cpText), &cp); err != nil {
+					t.Fatal(err)
+				}
+				if err := json.Unmarshal([]byte(closures), &c); err != nil {
+					t.Fatal(err)
+				}
+				cp["closure"], cp["targetClosure"] = c.Source, c.Target
+				if _, err := db.Exec(ctx, `UPDATE ferry_job SET checkpoint = ? WHERE id = ?`, string(mustJSON(cp)), job); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := db.Exec(ctx, `UPDATE sb_merge_plan SET closures = '' WHERE job_id = ?`, job); err != nil {
+					t.Fatal(err)
+				}
+			}
+			res, err := s.Migrate(ctx, MigrateOptions{Request: req, BatchRows: 40})
+			if err != nil {
+				t.Fatalf("resuming (old checkpoint %v): %v", old, err)
+			}
+			if !res.Resumed {
+				t.Fatalf("old checkpoint %v: the merge started again instead of resuming", old)
+			}
+			wantSnapshot(t, fmt.Sprintf("resumed merge (old checkpoint %v)", old), snapshot(t, db), want)
+			wantEqual(t, "changes of the resumed merge", res.Changes, ref.Changes)
+			if _, err := s.Rollback(ctx, RollbackOptions{Job: res.JobID}); err != nil {
+				t.Fatal(err)
+			}
+			wantSnapshot(t, "after the rollback", snapshot(t, db), before)
+		}
+	})
+}
+
+// jobOfKind is the id of the newest job of a kind.
+func jobOfKind(t *testing.T, db *store.DB, kind string) int64 {
+	t.Helper()
+	var id int64
+	if err := db.QueryRow(context.Background(), `SELECT max(id) FROM ferry_job WHERE kind = ?`, kind).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	return id
 }
