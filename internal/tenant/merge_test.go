@@ -233,12 +233,7 @@ func TestPageRangesReachTheSameState(t *testing.T) {
 	dir, gen := generated(t, GenerateOptions{Users: 600, Overlap: 5, Seed: 7})
 	engines(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		s := newService(t, db)
-		if _, err := s.Import(ctx, ImportOptions{Dir: dir, MaxRejects: -1}); err != nil {
-			t.Fatal(err)
-		}
-		before := snapshot(t, db)
-		req := Request{Source: gen.Source, Target: gen.Target, OnConflict: OnConflictSkip}
+		s, before, req := importedGenerated(t, db, dir, gen)
 		at := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
 		var states, journals, outboxes []map[string][]string
 		var reports []MigrateResult
@@ -318,12 +313,7 @@ func TestResumedMergeKeepsItsChildOrgs(t *testing.T) {
 	dir, gen := generated(t, GenerateOptions{Users: 300, Overlap: 5, Seed: 3})
 	engines(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		s := newService(t, db)
-		if _, err := s.Import(ctx, ImportOptions{Dir: dir, MaxRejects: -1}); err != nil {
-			t.Fatal(err)
-		}
-		before := snapshot(t, db)
-		req := Request{Source: gen.Source, Target: gen.Target, OnConflict: OnConflictSkip}
+		s, before, req := importedGenerated(t, db, dir, gen)
 		at := time.Date(2026, 12, 3, 11, 0, 0, 0, time.UTC)
 		ref, err := s.Migrate(ctx, MigrateOptions{Request: req, BatchRows: 40, at: at})
 		if err != nil {
@@ -399,4 +389,16 @@ func jobOfKind(t *testing.T, db *store.DB, kind string) int64 {
 		t.Fatal(err)
 	}
 	return id
+}
+
+// importedGenerated is a service over a database holding a generated
+// dataset, the state before any merge, and the request merging its
+// tenants under the skip policy.
+func importedGenerated(t *testing.T, db *store.DB, dir string, gen GenerateResult) (*Service, map[string][]string, Request) {
+	t.Helper()
+	s := newService(t, db)
+	if _, err := s.Import(context.Background(), ImportOptions{Dir: dir, MaxRejects: -1}); err != nil {
+		t.Fatal(err)
+	}
+	return s, snapshot(t, db), Request{Source: gen.Source, Target: gen.Target, OnConflict: OnConflictSkip}
 }
