@@ -122,10 +122,7 @@ func (s *Service) Migrate(ctx context.Context, opts MigrateOptions) (res Migrate
 	}
 	var closures mergeClosures
 	if cp.Planned {
-		if cp.Plan, err = loadPlan(ctx, s.DB, run.Job.ID); err != nil {
-			return res, err
-		}
-		if closures, err = loadClosures(ctx, s.DB, run.Job.ID); err != nil {
+		if cp.Plan, closures, err = loadPlan(ctx, s.DB, run.Job.ID); err != nil {
 			return res, err
 		}
 	}
@@ -806,32 +803,23 @@ type mergeClosures struct {
 	Target []string `json:"target"`
 }
 
-// loadClosures reads the child orgs a merge job stored beside its plan;
-// none for a job of an earlier version, whose checkpoint has them.
-func loadClosures(ctx context.Context, q store.Querier, job int64) (mergeClosures, error) {
+// loadPlan reads the plan a merge job stored before its first change, and
+// the child orgs stored with it (none for a job of an earlier version,
+// whose checkpoint has them), in one read of its row.
+func loadPlan(ctx context.Context, q store.Querier, job int64) (*Plan, mergeClosures, error) {
 	var c mergeClosures
-	var text string
-	if err := q.QueryRow(ctx, `SELECT closures FROM sb_merge_plan WHERE job_id = ?`, job).Scan(&text); err != nil {
-		return c, fmt.Errorf("the child orgs of merge job %d: %w", job, err)
-	}
-	if text == "" {
-		return c, nil
-	}
-	if err := json.Unmarshal([]byte(text), &c); err != nil {
-		return c, fmt.Errorf("the child orgs of merge job %d: %w", job, err)
-	}
-	return c, nil
-}
-
-// loadPlan reads the plan a merge job stored before its first change.
-func loadPlan(ctx context.Context, q store.Querier, job int64) (*Plan, error) {
-	var text string
-	if err := q.QueryRow(ctx, `SELECT plan FROM sb_merge_plan WHERE job_id = ?`, job).Scan(&text); err != nil {
-		return nil, fmt.Errorf("the plan of merge job %d: %w", job, err)
+	var text, closures string
+	if err := q.QueryRow(ctx, `SELECT plan, closures FROM sb_merge_plan WHERE job_id = ?`, job).Scan(&text, &closures); err != nil {
+		return nil, c, fmt.Errorf("the plan of merge job %d: %w", job, err)
 	}
 	p := &Plan{}
 	if err := json.Unmarshal([]byte(text), p); err != nil {
-		return nil, fmt.Errorf("the plan of merge job %d: %w", job, err)
+		return nil, c, fmt.Errorf("the plan of merge job %d: %w", job, err)
 	}
-	return p, nil
+	if closures != "" {
+		if err := json.Unmarshal([]byte(closures), &c); err != nil {
+			return nil, c, fmt.Errorf("the child orgs of merge job %d: %w", job, err)
+		}
+	}
+	return p, c, nil
 }

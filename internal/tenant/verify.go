@@ -226,7 +226,7 @@ func lastMerge(ctx context.Context, q store.Querier, source, target string) (mer
 	if err := rows.Err(); err != nil || !found {
 		return cp, false, err
 	}
-	p, err := loadPlan(ctx, q, id)
+	p, _, err := loadPlan(ctx, q, id)
 	if err != nil {
 		return cp, false, err
 	}
