@@ -24,9 +24,40 @@ func trace(t Tracer, query string, rows int64, start time.Time, err error) {
 
 // StatementName is the first four words of a statement, stopping before a
 // column list: enough to tell statements apart ("INSERT INTO domain",
-// "CREATE TEMP TABLE ferry_xfer") without printing values.
+// "CREATE TEMP TABLE ferry_xfer") without printing values. A statement
+// that starts with a WITH is named by its first change as well ("WITH o
+// AS MATERIALIZED: UPDATE sb_user"): the tenant merge runs each batch of
+// every step as one such statement, and a trace that lumped all tables
+// into one line could not say which step took the time.
 func StatementName(q string) string {
 	words := strings.Fields(q)
+	if len(words) > 0 && strings.EqualFold(words[0], "WITH") {
+		if change := firstChange(words); change != "" {
+			return leading(words) + ": " + change
+		}
+	}
+	return leading(words)
+}
+
+// firstChange is "UPDATE t", "DELETE FROM t" or "INSERT INTO t" for the
+// first change among words, or "".
+func firstChange(words []string) string {
+	for i, w := range words {
+		w = strings.ToUpper(strings.TrimLeft(w, "("))
+		switch {
+		case w == "UPDATE" && i+1 < len(words):
+			table, _, _ := strings.Cut(words[i+1], "(")
+			return "UPDATE " + table
+		case (w == "DELETE" || w == "INSERT") && i+2 < len(words):
+			table, _, _ := strings.Cut(words[i+2], "(")
+			return w + " " + strings.ToUpper(words[i+1]) + " " + table
+		}
+	}
+	return ""
+}
+
+// leading is the first four words, stopping before a column list.
+func leading(words []string) string {
 	for i, w := range words {
 		if i == 4 || (i > 0 && strings.HasPrefix(w, "(")) {
 			words = words[:i]

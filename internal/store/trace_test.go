@@ -16,6 +16,11 @@ func TestStatementName(t *testing.T) {
 		{"CREATE TEMP TABLE ferry_xfer AS SELECT x", "CREATE TEMP TABLE ferry_xfer"},
 		{"\n\t  UPDATE   transition_domain\n SET processed = true", "UPDATE transition_domain SET processed"},
 		{"(SELECT 1)", "(SELECT 1)"},
+		{"WITH o AS MATERIALIZED (SELECT id FROM sb_user WHERE x FOR UPDATE), changed AS (UPDATE sb_user SET a = 'x@y'", "WITH o AS MATERIALIZED: UPDATE sb_user"},
+		{"WITH gone AS (DELETE FROM sb_user_lookup WHERE k IN ('a')), copied AS (INSERT INTO sb_user_lookup (a) SELECT", "WITH gone AS: DELETE FROM sb_user_lookup"},
+		{"with n as (insert into ferry_outbox(id) select 1) select count(*) from n", "with n as: INSERT INTO ferry_outbox"},
+		{"WITH RECURSIVE c (id) AS (SELECT 1) SELECT id FROM c", "WITH RECURSIVE c"},
+		{"WITH x AS (SELECT 1) UPDATE", "WITH x AS"},
 		{"", ""},
 	}
 	for _, tt := range tests {
