@@ -82,6 +82,9 @@ var costCategories = []struct {
 	{"the rows' changes (UPDATE, INSERT, DELETE of sb_*)", func(s string) bool {
 		return strings.HasPrefix(s, "UPDATE sb_") || strings.HasPrefix(s, "INSERT INTO sb_") || strings.HasPrefix(s, "DELETE FROM sb_")
 	}},
+	{"batches changed, journalled and queued in one statement (WITH ...: sb_*)", func(s string) bool {
+		return strings.HasPrefix(s, "WITH ") && strings.Contains(s, ": ") && strings.Contains(s, " sb_")
+	}},
 	{"plan and progress counts (SELECT count(*) FROM sb_*)", func(s string) bool { return strings.HasPrefix(s, "SELECT count(*) FROM sb_") }},
 	{"other reads (batch keys, conflicts, notices, orgs)", func(s string) bool { return strings.HasPrefix(s, "SELECT") }},
 }

@@ -131,6 +131,9 @@ func TestCategory(t *testing.T) {
 		"SELECT type, value, CASE":                 "other reads (batch keys, conflicts, notices, orgs)",
 		"SELECT sb_user.id, 'same e-mail":          "other reads (batch keys, conflicts, notices, orgs)",
 		"CREATE TEMP TABLE x":                      "other statements",
+		"WITH o AS MATERIALIZED: UPDATE sb_user":   "batches changed, journalled and queued in one statement (WITH ...: sb_*)",
+		"WITH gone AS: DELETE FROM sb_user_lookup": "batches changed, journalled and queued in one statement (WITH ...: sb_*)",
+		"WITH RECURSIVE c":                         "other statements",
 		"SELECT count(*) FROM ferry_journal WHERE": "journal (ferry_journal)",
 	} {
 		if got := category(stmt); got != want {
