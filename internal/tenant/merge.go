@@ -352,10 +352,8 @@ func (s *Service) runBatch(ctx context.Context, run *engine.Run, m *mergeCtx, st
 		if st.scan && d == store.Postgres && st.kind != merge {
 			// The statement finds the batch's rows itself, in the range of
 			// pages it reads, instead of having their keys sent out and back
-			// (one round trip and 5,000 keys encoded and decoded a batch).
-			// It locks them by their keys: locked by the page range, a row
-			// another transaction had just moved to another page failed the
-			// range's recheck and was skipped for good.
+			// (one round trip and 5,000 keys encoded and decoded a batch),
+			// and changes them by their tuple ids (see rangeStatement).
 			from, to, next, err := pageRange(ctx, tx, st.table, batch, *cursor)
 			if err != nil {
 				return err
@@ -368,10 +366,21 @@ func (s *Service) runBatch(ctx context.Context, run *engine.Run, m *mergeCtx, st
 				return err
 			}
 			t := st.table
-			in := `(` + keyCols(t) + `) IN (SELECT ` + keyCols(t) + ` FROM ` + t.SQL + ` WHERE ctid >= CAST(? AS tid) AND ctid < CAST(? AS tid) AND ` + st.where() + `)`
+			changed := setColumns(t, st)
 			var n int64
-			if err := tx.QueryRow(ctx, batchStatement(d, run, st, setColumns(t, st), in), tid(from), tid(to)).Scan(&n); err != nil {
+			var skipped string
+			if err := tx.QueryRow(ctx, rangeStatement(d, run, st, changed), tid(from), tid(to)).Scan(&n, &skipped); err != nil {
 				return err
+			}
+			if skipped != "" {
+				// Rows another transaction changed under the statement: done
+				// again by key, locked, as they are now, if they are still
+				// the step's.
+				var again int64
+				if err := tx.QueryRow(ctx, batchStatement(d, run, st, changed, stillIn(st, inBatch(d, t, "?"))), skipped).Scan(&again); err != nil {
+					return err
+				}
+				n += again
 			}
 			if n == 0 {
 				return nil // nothing of the step's in these pages: no checkpoint
@@ -416,7 +425,7 @@ func (s *Service) runBatch(ctx context.Context, run *engine.Run, m *mergeCtx, st
 			// One statement changes, journals and queues the batch, reading
 			// each row once (see batchStatement).
 			var n int64
-			if err := tx.QueryRow(ctx, batchStatement(d, run, st, changed, in), arg).Scan(&n); err != nil {
+			if err := tx.QueryRow(ctx, batchStatement(d, run, st, changed, stillIn(st, in)), arg).Scan(&n); err != nil {
 				return err
 			}
 			if st.outbox != "" {
@@ -484,69 +493,18 @@ func (s *Service) runBatch(ctx context.Context, run *engine.Run, m *mergeCtx, st
 	return n, more, nil
 }
 
+// stillIn is in (the batch's keys) and st's WHERE clause, for a statement
+// that locks the batch's rows: the lock rechecks the clause on a row
+// another transaction changed since its key was read, which may no longer
+// be the step's (a user moved to another tenant meanwhile).
+func stillIn(st *step, in string) string { return in + ` AND (` + st.where() + `)` }
+
 // finishBatch counts a batch's rows and writes its checkpoint.
 func finishBatch(ctx context.Context, tx *store.Tx, run *engine.Run, st *step, cp *mergeCheckpoint, index int, n int64, done *int64) error {
 	*done = n
 	cp.Changes[st.table.Name] += n
 	cp.Step = index
 	return run.Checkpoint(ctx, tx, st.phase, cp, nil)
-}
-
-// batchStatement is a batch of an update or re-key step on PostgreSQL as
-// one data-modifying statement: the rows are read once, changed, and their
-// images journalled and their entities queued from what the change
-// returned, over one snapshot, so the journal and the change cannot see
-// different rows. Done as four statements, each found the batch's rows by
-// their keys again (the journal alone took 24 us a row, 47 s of a
-// million-user merge). It yields the number of rows changed.
-func batchStatement(d store.Dialect, run *engine.Run, st *step, changed []string, in string) string {
-	t := st.table
-	name := lit(t.Name)
-	var keyCols, keyAs, keyJoin []string
-	for _, c := range t.Columns[:t.KeyLen] {
-		keyCols = append(keyCols, "o.ferry_"+c.Name)
-		keyAs = append(keyAs, c.Name+" AS ferry_"+c.Name)
-		keyJoin = append(keyJoin, t.SQL+"."+c.Name+" = o.ferry_"+c.Name)
-	}
-	oldKey := "CAST(json_build_array(" + strings.Join(keyCols, ", ") + ") AS text)"
-	outbox := ""
-	if st.outbox != "" {
-		outbox = `, queued AS (` + run.OutboxInsert(d, `(SELECT `+lit(st.outbox)+` AS entity, ferry_outbox_key AS entity_key FROM changed) q`) + `)`
-	}
-	switch st.kind {
-	case update:
-		obKey := ""
-		if st.outbox != "" {
-			obKey = `, CAST(` + t.SQL + `.` + st.outboxKey + ` AS text) AS ferry_outbox_key`
-		}
-		// The after image is read from the changed row: the values the
-		// update stored, which are those its expressions gave.
-		return `WITH o AS MATERIALIZED (SELECT ` + strings.Join(keyAs, ", ") + `, ` + imageOf(d, t, nil, changed) + ` AS ferry_before
-			FROM ` + t.SQL + ` WHERE ` + in + ` FOR UPDATE),
-		changed AS (UPDATE ` + t.SQL + ` SET ` + assignments(st) + ` FROM o WHERE ` + strings.Join(keyJoin, " AND ") + `
-			RETURNING ` + name + ` AS entity, ` + oldKey + ` AS entity_key, 'update' AS action, o.ferry_before AS before, ` +
-			imageOf(d, t, nil, changed) + ` AS after` + obKey + `),
-		journalled AS (` + run.JournalInsert(d, "changed") + `)` + outbox + `
-		SELECT count(*) FROM changed`
-	default: // rekey
-		cols, exprs := insertColumns(t, st.set)
-		obKey := ""
-		if st.outbox != "" {
-			obKey = `, CAST(` + st.set[st.outboxKey] + ` AS text) AS ferry_outbox_key`
-			if _, ok := st.set[st.outboxKey]; !ok {
-				obKey = `, CAST(` + st.outboxKey + ` AS text) AS ferry_outbox_key`
-			}
-		}
-		// The deleted rows, named as the table, are what the copies and
-		// the images are made from; the table itself still shows them to
-		// the expressions' subqueries, as the statement's snapshot does.
-		return `WITH gone AS (DELETE FROM ` + t.SQL + ` WHERE ` + in + ` AND NOT (` + newKeyEqualsOld(t, st.set) + `) RETURNING *),
-		copied AS (INSERT INTO ` + t.SQL + ` (` + cols + `) SELECT ` + exprs + ` FROM gone AS ` + t.SQL + `),
-		changed AS (SELECT ` + name + ` AS entity, ` + keyJSON(d, t, nil) + ` AS entity_key, 'move' AS action, ` + image(d, t, nil) + ` AS before, ` +
-			imageOf(d, t, st.set, changed) + ` AS after` + obKey + ` FROM gone AS ` + t.SQL + `),
-		journalled AS (` + run.JournalInsert(d, "changed") + `)` + outbox + `
-		SELECT count(*) FROM changed`
-	}
 }
 
 // pageRange is the next range of pages, [from, to), that a step reading its
