@@ -2,6 +2,7 @@ package tenant
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -167,4 +168,60 @@ func waitForLockWait(t *testing.T, db *store.DB, what string) {
 		rows.Close()
 	}
 	t.Fatalf("no statement changing %q waited for the other writer's lock within 30 s", what)
+}
+
+// A merge whose batches read page ranges, interrupted after any batch, is
+// resumed to the state, the counts and the rollback of one that ran
+// through: the resumed step reads its pages again from the first, where
+// the rows it already changed no longer match it. (The kill -9 test runs
+// the binary on the sample, whose steps are too small for page ranges.)
+func TestInterruptedPageRangeMergeResumes(t *testing.T) {
+	dir, gen := generated(t, GenerateOptions{Users: 300, Overlap: 5, Seed: 5})
+	engines(t, func(t *testing.T, db *store.DB) {
+		if db.Dialect() != store.Postgres {
+			t.Skip("page ranges are read on PostgreSQL only")
+		}
+		ctx := context.Background()
+		s, before, req := importedGenerated(t, db, dir, gen)
+		at := time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)
+		batches := 0
+		ref, err := s.Migrate(ctx, MigrateOptions{Request: req, BatchRows: 40, scanAll: true, at: at, afterBatch: func() { batches++ }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, wantQueued := snapshot(t, db), queuedBy(t, db, ref.JobID)
+		if _, err := s.Rollback(ctx, RollbackOptions{Job: ref.JobID}); err != nil {
+			t.Fatal(err)
+		}
+		if batches < 20 {
+			t.Fatalf("the merge ran %d batches: too few to interrupt at different steps", batches)
+		}
+		for _, after := range []int{1, batches / 3, batches / 2, batches - 2} {
+			ictx, cancel := context.WithCancel(ctx)
+			n := 0
+			_, err := s.Migrate(ictx, MigrateOptions{Request: req, BatchRows: 40, scanAll: true, at: at, afterBatch: func() {
+				if n++; n == after {
+					cancel()
+				}
+			}})
+			cancel()
+			if err == nil {
+				t.Fatalf("interrupted after batch %d: the merge finished", after)
+			}
+			res, err := s.Migrate(ctx, MigrateOptions{Request: req, BatchRows: 40, scanAll: true})
+			if err != nil {
+				t.Fatalf("resuming after batch %d: %v", after, err)
+			}
+			if !res.Resumed {
+				t.Fatalf("after batch %d: the merge started again instead of resuming", after)
+			}
+			wantSnapshot(t, fmt.Sprintf("resumed after batch %d", after), snapshot(t, db), want)
+			wantEqual(t, fmt.Sprintf("changes resumed after batch %d", after), res.Changes, ref.Changes)
+			wantSnapshot(t, fmt.Sprintf("queued, resumed after batch %d", after), queuedBy(t, db, res.JobID), wantQueued)
+			if _, err := s.Rollback(ctx, RollbackOptions{Job: res.JobID}); err != nil {
+				t.Fatal(err)
+			}
+			wantSnapshot(t, fmt.Sprintf("rolled back, resumed after batch %d", after), snapshot(t, db), before)
+		}
+	})
 }

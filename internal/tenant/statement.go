@@ -29,7 +29,7 @@ import (
 // instead of 127.2 ms for 5,000 lookups (30 batches of each, alternating,
 // in one run).
 
-// batchStatement is a batch of st whose rows in is true of (by key), locked
+// batchStatement is a batch of st's rows that in selects by key, locked
 // before they change. It yields the number of rows changed.
 func batchStatement(d store.Dialect, run *engine.Run, st *step, changed []string, in string) string {
 	return oneStatement(d, run, st, changed, in)
@@ -38,7 +38,7 @@ func batchStatement(d store.Dialect, run *engine.Run, st *step, changed []string
 // rangeStatement is a batch of st's rows in the pages [$1, $2) (tuple ids
 // as text). It yields the number of rows changed and, when some were
 // skipped because another transaction changed them meanwhile, their keys
-// as a JSON array of key arrays (else ”).
+// as a JSON array of key arrays (else the empty string).
 func rangeStatement(d store.Dialect, run *engine.Run, st *step, changed []string) string {
 	return oneStatement(d, run, st, changed, "")
 }
