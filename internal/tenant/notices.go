@@ -46,11 +46,15 @@ func notices(ctx context.Context, q store.Querier, m *mergeCtx, p *Plan) error {
 			qs = append(qs, query{NoticeLegacyLoginID, `SELECT id, 'the encrypted loginid embeds the old channel and cannot be rewritten without the key'
 				FROM sb_user WHERE ` + st.where() + ` AND loginid IS NOT NULL ORDER BY id`})
 			// An account-merge candidate: the same e-mail ciphertext in a
-			// moving user and a user of the target.
-			qs = append(qs, query{NoticeDuplicateEmail, `SELECT sb_user.id, 'same e-mail ciphertext as user ' || t.id ||
-				coalesce('; the lookup owner is ' || (SELECT l.userid FROM sb_user_lookup l WHERE l.type = 'email' AND l.value = sb_user.email), '')
-				FROM sb_user JOIN sb_user t ON t.email = sb_user.email AND t.rootorgid = ` + T + ` AND t.id <> sb_user.id
-				WHERE ` + qualify(st.where(), "sb_user") + ` AND sb_user.email IS NOT NULL ORDER BY sb_user.id, t.id`})
+			// moving user and a user of the target. The moving users are a
+			// derived table, where the step's clause can name its columns
+			// bare: read as "sb_user.id IN (SELECT id FROM sb_user WHERE
+			// ...)", the query read the user table three times and hashed
+			// the source's ids (2.3 s at a million users, against 1.2 s).
+			qs = append(qs, query{NoticeDuplicateEmail, `SELECT s.id, 'same e-mail ciphertext as user ' || t.id ||
+				coalesce('; the lookup owner is ' || (SELECT l.userid FROM sb_user_lookup l WHERE l.type = 'email' AND l.value = s.email), '')
+				FROM (SELECT id, email FROM sb_user WHERE ` + st.where() + ` AND email IS NOT NULL) s
+				JOIN sb_user t ON t.email = s.email AND t.rootorgid = ` + T + ` AND t.id <> s.id ORDER BY s.id, t.id`})
 		case st.table.Name == "user_roles":
 			qs = append(qs, query{NoticeScopeWidened, `SELECT userid, role || ' is now scoped to ' || ` + T + `
 				FROM sb_user_roles WHERE ` + st.where() + ` AND role LIKE '%ADMIN%' ORDER BY userid, role`})
@@ -72,13 +76,6 @@ func notices(ctx context.Context, q store.Querier, m *mergeCtx, p *Plan) error {
 		}
 	}
 	return nil
-}
-
-// qualify is a step's WHERE clause for a query that joins its table:
-// the steps name their table's columns bare, so they are read here
-// through a derived table instead.
-func qualify(where, table string) string {
-	return table + ".id IN (SELECT id FROM " + table + " WHERE " + where + ")"
 }
 
 func collect(ctx context.Context, q store.Querier, code, query string, p *Plan) error {
