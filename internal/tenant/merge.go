@@ -377,7 +377,7 @@ func (s *Service) runBatch(ctx context.Context, run *engine.Run, m *mergeCtx, st
 				// again by key, locked, as they are now, if they are still
 				// the step's.
 				var again int64
-				if err := tx.QueryRow(ctx, batchStatement(d, run, st, changed, stillIn(st, inBatch(d, t, "?"))), skipped).Scan(&again); err != nil {
+				if err := tx.QueryRow(ctx, batchStatement(d, run, st, changed, inBatch(d, t, "?")), skipped).Scan(&again); err != nil {
 					return err
 				}
 				n += again
@@ -425,7 +425,7 @@ func (s *Service) runBatch(ctx context.Context, run *engine.Run, m *mergeCtx, st
 			// One statement changes, journals and queues the batch, reading
 			// each row once (see batchStatement).
 			var n int64
-			if err := tx.QueryRow(ctx, batchStatement(d, run, st, changed, stillIn(st, in)), arg).Scan(&n); err != nil {
+			if err := tx.QueryRow(ctx, batchStatement(d, run, st, changed, in), arg).Scan(&n); err != nil {
 				return err
 			}
 			if st.outbox != "" {
@@ -492,12 +492,6 @@ func (s *Service) runBatch(ctx context.Context, run *engine.Run, m *mergeCtx, st
 	}
 	return n, more, nil
 }
-
-// stillIn is in (the batch's keys) and st's WHERE clause, for a statement
-// that locks the batch's rows: the lock rechecks the clause on a row
-// another transaction changed since its key was read, which may no longer
-// be the step's (a user moved to another tenant meanwhile).
-func stillIn(st *step, in string) string { return in + ` AND (` + st.where() + `)` }
 
 // finishBatch counts a batch's rows and writes its checkpoint.
 func finishBatch(ctx context.Context, tx *store.Tx, run *engine.Run, st *step, cp *mergeCheckpoint, index int, n int64, done *int64) error {

@@ -30,9 +30,12 @@ import (
 // in one run).
 
 // batchStatement is a batch of st's rows that in selects by key, locked
-// before they change. It yields the number of rows changed.
+// before they change. It yields the number of rows changed. The step's
+// WHERE clause goes with in: the lock rechecks it on a row another
+// transaction changed since its key was read, which may no longer be the
+// step's (a user moved to another tenant meanwhile).
 func batchStatement(d store.Dialect, run *engine.Run, st *step, changed []string, in string) string {
-	return oneStatement(d, run, st, changed, in)
+	return oneStatement(d, run, st, changed, in+` AND (`+st.where()+`)`)
 }
 
 // rangeStatement is a batch of st's rows in the pages [$1, $2) (tuple ids
@@ -74,12 +77,11 @@ func oneStatement(d store.Dialect, run *engine.Run, st *step, changed []string, 
 		if st.outbox != "" {
 			obKey = `, CAST(` + t.SQL + `.` + st.outboxKey + ` AS text) AS ferry_outbox_key`
 		}
-		o := `SELECT ` + strings.Join(keyAs, ", ") + `, ` + imageOf(d, t, nil, changed) + ` AS ferry_before
-			FROM ` + t.SQL + ` WHERE ` + in + ` FOR UPDATE`
+		read := strings.Join(keyAs, ", ") + `, ` + imageOf(d, t, nil, changed) + ` AS ferry_before FROM ` + t.SQL
+		o := `SELECT ` + read + ` WHERE ` + in + ` FOR UPDATE`
 		join, seen, tail := strings.Join(keyJoin, " AND "), "", ""
 		if ranged {
-			o = `SELECT ctid AS ferry_ctid, ` + strings.Join(keyAs, ", ") + `, ` + imageOf(d, t, nil, changed) + ` AS ferry_before
-			FROM ` + t.SQL + ` WHERE ` + inRange
+			o = `SELECT ctid AS ferry_ctid, ` + read + ` WHERE ` + inRange
 			join, seen = t.SQL+`.ctid = o.ferry_ctid`, `, o.ferry_ctid AS ferry_seen`
 			tail = skipped(`NOT EXISTS (SELECT 1 FROM changed c WHERE c.ferry_seen = o.ferry_ctid)`)
 		}
